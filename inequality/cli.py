@@ -1,0 +1,151 @@
+"""``python -m inequality``: sources | build | check | summary | deciles.
+
+Exit codes: 0 ok, 1 failure (the message says what is wrong and how to fix it), 2 usage.
+Every command takes ``--db`` (default ``INEQUALITY_DB``, else ``data/inequality.duckdb``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Callable
+
+from . import config
+from .sources import SOURCES
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class CommandError(Exception):
+    """A failure to report on stderr with exit code 1."""
+
+
+def _print_json(obj) -> None:
+    json.dump(obj, sys.stdout, indent=2, default=str, allow_nan=False)
+    sys.stdout.write("\n")
+
+
+# --- commands -----------------------------------------------------------------------------
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    if args.json:
+        _print_json([{
+            "id": s.id, "title": s.title, "publisher": s.publisher, "kind": s.kind,
+            "url": s.url, "landing_page": s.landing_page, "licence": s.licence,
+            "file": s.file, "format": s.format, "live_format": s.live_format,
+            "geography": s.geography, "expected_rows": s.expected_rows,
+            "in_mirror": s.in_mirror, "notes": s.notes} for s in SOURCES])
+        return EXIT_OK
+    width = max(len(s.id) for s in SOURCES)
+    for s in SOURCES:
+        rows = f"{s.expected_rows:,}" if s.expected_rows else "?"
+        where = "" if s.in_mirror else "  [live only]"
+        print(f"{s.id:<{width}}  {s.geography:<7} {rows:>7} rows  {s.title}{where}")
+        print(f"{'':<{width}}  {s.publisher}; {s.licence}")
+        print(f"{'':<{width}}  {s.url}")
+    return EXIT_OK
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build import BuildError, build
+    from .fetch import FetchError
+    from .readers import ReaderError
+
+    mirror = Path(args.mirror) if args.mirror else config.mirror_dir()
+    try:
+        report = build(args.db, mirror=mirror, only=args.only, force=args.force)
+    except (BuildError, FetchError, ReaderError) as exc:
+        raise CommandError(f"build failed: {exc}\nThe previous database (if any) at "
+                           f"{args.db} is unchanged.") from exc
+    if not report.changed:
+        print(f"{args.db}: up to date (no source changed)")
+    else:
+        print(f"{args.db}: built in {report.seconds:.1f}s; loaded {len(report.loaded)} "
+              f"source(s), skipped {len(report.skipped)}")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from . import db
+
+    with db.connect(args.db) as con:
+        report = db.check(con)
+    if args.json:
+        _print_json(report)
+        return EXIT_OK
+    print(f"database {args.db} (built {report['build'].get('built_at', '?')} from "
+          f"{report['build'].get('origin', '?')})")
+    for rel, r in report["releases"].items():
+        miss = len(r["missing_columns"])
+        print(f"  {rel}: {r['lsoa_count']:,} LSOAs ({r['geography']})"
+              f"{f', {miss} optional column(s) absent' if miss else ''}")
+    for geo, c in report["coverage"].items():
+        print(f"  {geo}: {c['lsoas']:,} LSOAs, {c['with_current_lad']:,} with a 2024 authority, "
+              f"{c['with_region']:,} with a region, {c['with_boundary']:,} with a boundary")
+    for table, n in report["tables"].items():
+        print(f"  table {table}: {n:,} rows")
+    return EXIT_OK
+
+
+# --- parser -------------------------------------------------------------------------------
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", type=Path, default=None,
+                        help="database file (default: INEQUALITY_DB, else data/inequality.duckdb)")
+    p = argparse.ArgumentParser(
+        prog="python -m inequality",
+        description="English Indices of Deprivation and health inequality: ETL and analysis.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("sources", parents=[common], help="list the source catalogue")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s.set_defaults(func=cmd_sources)
+
+    b = sub.add_parser("build", parents=[common],
+                       help="download (or copy from a mirror) and build the database")
+    b.add_argument("--mirror", metavar="DIR",
+                   help="copy sources from a local mirror laid out <source id>/<file> "
+                        "(default: INEQUALITY_MIRROR)")
+    b.add_argument("--only", nargs="+", metavar="ID",
+                   help="reload only these sources into the existing database")
+    b.add_argument("--force", action="store_true",
+                   help="rebuild even if no source changed (and re-download)")
+    b.set_defaults(func=cmd_build)
+
+    c = sub.add_parser("check", parents=[common], help="report what the database holds")
+    c.add_argument("--json", action="store_true", help="print JSON")
+    c.set_defaults(func=cmd_check)
+
+    for register in EXTRA_COMMANDS:
+        register(sub, common)
+    return p
+
+
+#: Further subcommands register themselves here: ``register(subparsers, common_parent)``.
+EXTRA_COMMANDS: list[Callable] = []
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: 2 for usage errors, 0 for --help
+        return int(exc.code or 0)
+    if args.db is None:
+        args.db = config.db_path()
+    from .db import DatabaseMissing
+    try:
+        return args.func(args)
+    except (CommandError, DatabaseMissing) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except UsageError as exc:
+        print(f"usage error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+class UsageError(Exception):
+    """Bad arguments that argparse cannot catch (an unknown area code, say): exit 2."""

@@ -1,0 +1,313 @@
+-- The inequality database: long, tidy tables keyed by release and code.
+-- Names carry the boundary vintage (lsoa01, lsoa11, lsoa21, lad24). Decile 1 = most deprived.
+-- Written only by `python -m inequality build`, into a new file that atomically replaces the old.
+
+CREATE TABLE build_info (
+    key   VARCHAR PRIMARY KEY,
+    value VARCHAR
+);
+COMMENT ON TABLE build_info IS 'Facts about this build: schema version, when it ran, from where (mirror or live).';
+COMMENT ON COLUMN build_info.key IS 'Name of the fact, e.g. schema_version, built_at, origin.';
+COMMENT ON COLUMN build_info.value IS 'Its value, as text.';
+
+CREATE TABLE load_log (
+    source_id       VARCHAR NOT NULL,
+    file            VARCHAR,
+    sha256          VARCHAR,
+    rows            BIGINT,
+    missing_columns VARCHAR[],
+    status          VARCHAR NOT NULL,
+    message         VARCHAR,
+    loaded_at       TIMESTAMP
+);
+COMMENT ON TABLE load_log IS 'One row per catalogue source: what was loaded from which file, its checksum, and which optional official columns it lacked.';
+COMMENT ON COLUMN load_log.source_id IS 'Catalogue id (inequality.sources), also the mirror folder name.';
+COMMENT ON COLUMN load_log.file IS 'File name read, under data/raw/<source_id>/.';
+COMMENT ON COLUMN load_log.sha256 IS 'SHA-256 of the file read; an unchanged build compares these and does nothing.';
+COMMENT ON COLUMN load_log.rows IS 'Rows loaded from the file (after dropping non-English rows where the source covers England and Wales).';
+COMMENT ON COLUMN load_log.missing_columns IS 'Optional official columns absent from the file; measures needing them are reported as not available for the release.';
+COMMENT ON COLUMN load_log.status IS 'loaded, or skipped (e.g. a live-only source when building from a mirror).';
+COMMENT ON COLUMN load_log.message IS 'Why a source was skipped, or notes on the load.';
+COMMENT ON COLUMN load_log.loaded_at IS 'When the source was loaded (UTC).';
+
+CREATE TABLE release (
+    release         VARCHAR PRIMARY KEY,
+    year            INTEGER NOT NULL,
+    geography       VARCHAR NOT NULL,
+    lad_vintage     VARCHAR NOT NULL,
+    source_id       VARCHAR NOT NULL,
+    lsoa_count      INTEGER NOT NULL,
+    decile_derived  BOOLEAN NOT NULL,
+    has_population  BOOLEAN NOT NULL
+);
+COMMENT ON TABLE release IS 'English Indices of Deprivation releases loaded, each on its own LSOA geography.';
+COMMENT ON COLUMN release.release IS 'Release id: iod2010, iod2015, iod2019, iod2025.';
+COMMENT ON COLUMN release.year IS 'Year of publication.';
+COMMENT ON COLUMN release.geography IS 'LSOA boundary vintage the release is published on: lsoa01, lsoa11 or lsoa21.';
+COMMENT ON COLUMN release.lad_vintage IS 'Local authority boundaries the release was published with (lad09, lad13, lad19, lad24).';
+COMMENT ON COLUMN release.source_id IS 'Catalogue id of the File 7 it was loaded from.';
+COMMENT ON COLUMN release.lsoa_count IS 'Number of LSOAs ranked nationally (N in decile = ceil(10 x rank / N)).';
+COMMENT ON COLUMN release.decile_derived IS 'True where the release publishes no deciles and they were derived as ceil(10 x rank / N) (IoD 2010).';
+COMMENT ON COLUMN release.has_population IS 'True where the file held the population denominators needed by population-weighted measures.';
+
+CREATE TABLE measure (
+    measure     VARCHAR PRIMARY KEY,
+    label       VARCHAR NOT NULL,
+    kind        VARCHAR NOT NULL,
+    parent      VARCHAR,
+    sort_order  INTEGER NOT NULL
+);
+COMMENT ON TABLE measure IS 'The indices, domains, supplementary indices and sub-domains of the IoD.';
+COMMENT ON COLUMN measure.measure IS 'Measure id, e.g. imd, income, geographical_barriers.';
+COMMENT ON COLUMN measure.label IS 'Official name, e.g. Index of Multiple Deprivation (IMD).';
+COMMENT ON COLUMN measure.kind IS 'index, domain, supplementary (IDACI, IDAOPI) or subdomain.';
+COMMENT ON COLUMN measure.parent IS 'For a sub-domain, the domain it belongs to.';
+COMMENT ON COLUMN measure.sort_order IS 'Display order.';
+
+CREATE TABLE deprivation (
+    release     VARCHAR NOT NULL,
+    lsoa_code   VARCHAR NOT NULL,
+    measure     VARCHAR NOT NULL,
+    score       DOUBLE,
+    rank        INTEGER,
+    decile      TINYINT,
+    PRIMARY KEY (release, lsoa_code, measure)
+);
+COMMENT ON TABLE deprivation IS 'Every published score, national rank and decile of every LSOA, one row per release, LSOA and measure.';
+COMMENT ON COLUMN deprivation.release IS 'Release id (release.release).';
+COMMENT ON COLUMN deprivation.lsoa_code IS 'LSOA code on the release geography (lsoa01 for iod2010, lsoa11 for iod2015/2019, lsoa21 for iod2025).';
+COMMENT ON COLUMN deprivation.measure IS 'Measure id (measure.measure).';
+COMMENT ON COLUMN deprivation.score IS 'Published score (a rate for income, employment, IDACI, IDAOPI); NULL where the file lacks it.';
+COMMENT ON COLUMN deprivation.rank IS 'Published national rank, 1 = most deprived; ties share a rank.';
+COMMENT ON COLUMN deprivation.decile IS 'National decile, 1 = most deprived 10% of LSOAs; derived as ceil(10 x rank / N) where the release publishes none.';
+
+CREATE TABLE population (
+    release                 VARCHAR NOT NULL,
+    lsoa_code               VARCHAR NOT NULL,
+    total                   DOUBLE,
+    children_0_15           DOUBLE,
+    age_16_59               DOUBLE,
+    older_60_plus           DOUBLE,
+    working_age             DOUBLE,
+    PRIMARY KEY (release, lsoa_code)
+);
+COMMENT ON TABLE population IS 'Population denominators published with each release (mid-2012 for 2015, mid-2015 for 2019, mid-2022 for 2025), excluding prisoners.';
+COMMENT ON COLUMN population.release IS 'Release id.';
+COMMENT ON COLUMN population.lsoa_code IS 'LSOA code on the release geography.';
+COMMENT ON COLUMN population.total IS 'Total population; NULL where the file lacks it.';
+COMMENT ON COLUMN population.children_0_15 IS 'Dependent children aged 0-15.';
+COMMENT ON COLUMN population.age_16_59 IS 'Population aged 16-59.';
+COMMENT ON COLUMN population.older_60_plus IS 'Older population aged 60 and over.';
+COMMENT ON COLUMN population.working_age IS 'Working-age population used by the Employment domain (18-59/64 in 2015 and 2019, 18-66 in 2025).';
+
+CREATE TABLE iod_lsoa (
+    release     VARCHAR NOT NULL,
+    lsoa_code   VARCHAR NOT NULL,
+    lsoa_name   VARCHAR,
+    lad_code    VARCHAR NOT NULL,
+    lad_name    VARCHAR,
+    PRIMARY KEY (release, lsoa_code)
+);
+COMMENT ON TABLE iod_lsoa IS 'Each LSOA of each release with the local authority it was published under (as MHCLG summarises it).';
+COMMENT ON COLUMN iod_lsoa.release IS 'Release id.';
+COMMENT ON COLUMN iod_lsoa.lsoa_code IS 'LSOA code on the release geography.';
+COMMENT ON COLUMN iod_lsoa.lsoa_name IS 'LSOA name as published (NULL for iod2010, which has none).';
+COMMENT ON COLUMN iod_lsoa.lad_code IS 'Local authority code as published (old-style 00AA codes for iod2010; LAD 2013 for 2015, 2019 for 2019, 2024 for 2025).';
+COMMENT ON COLUMN iod_lsoa.lad_name IS 'Local authority name as published.';
+
+CREATE TABLE lsoa (
+    geography       VARCHAR NOT NULL,
+    lsoa_code       VARCHAR NOT NULL,
+    lsoa_name       VARCHAR,
+    msoa_code       VARCHAR,
+    msoa_name       VARCHAR,
+    ward_code       VARCHAR,
+    ward_name       VARCHAR,
+    lad24_code      VARCHAR,
+    lad24_name      VARCHAR,
+    region_code     VARCHAR,
+    region_name     VARCHAR,
+    ruc_code        VARCHAR,
+    ruc_name        VARCHAR,
+    urban_rural     VARCHAR,
+    lad24_method    VARCHAR,
+    PRIMARY KEY (geography, lsoa_code)
+);
+COMMENT ON TABLE lsoa IS 'Every English LSOA of each geography (lsoa01, lsoa11, lsoa21) with its MSOA, ward, current (2024) local authority and region, and rural-urban class.';
+COMMENT ON COLUMN lsoa.geography IS 'LSOA boundary vintage: lsoa01, lsoa11 or lsoa21.';
+COMMENT ON COLUMN lsoa.lsoa_code IS 'LSOA code (E01...).';
+COMMENT ON COLUMN lsoa.lsoa_name IS 'LSOA name, e.g. Coventry 001A.';
+COMMENT ON COLUMN lsoa.msoa_code IS 'MSOA (E02...) of the same vintage; NULL for lsoa01.';
+COMMENT ON COLUMN lsoa.msoa_name IS 'MSOA name.';
+COMMENT ON COLUMN lsoa.ward_code IS 'Electoral ward code (WD17 for lsoa11, WD24 for lsoa21; best-fit).';
+COMMENT ON COLUMN lsoa.ward_name IS 'Electoral ward name where the lookup gives it (not in the mirror for lsoa11).';
+COMMENT ON COLUMN lsoa.lad24_code IS 'Current (April 2024) local authority district the LSOA lies in, through the ONS lookups.';
+COMMENT ON COLUMN lsoa.lad24_name IS 'Its name.';
+COMMENT ON COLUMN lsoa.region_code IS 'Region (E12...) of the 2024 authority.';
+COMMENT ON COLUMN lsoa.region_name IS 'Region name.';
+COMMENT ON COLUMN lsoa.ruc_code IS 'Rural-Urban Classification of the LSOA: 2011 classes (A1..E2) for lsoa11, 2021 classes for lsoa21; NULL for lsoa01.';
+COMMENT ON COLUMN lsoa.ruc_name IS 'Name of the rural-urban class.';
+COMMENT ON COLUMN lsoa.urban_rural IS 'Urban or Rural.';
+COMMENT ON COLUMN lsoa.lad24_method IS 'How lad24_code was assigned: lookup (direct ONS LSOA21 to LAD24), via_lsoa21 (LSOA11 to LSOA21 then LAD22 to LAD24), via_lsoa11 (LSOA01 to LSOA11 first), or majority (successors split across authorities; the one holding most of them).';
+
+CREATE TABLE lsoa_change (
+    from_geography  VARCHAR NOT NULL,
+    from_code       VARCHAR NOT NULL,
+    from_name       VARCHAR,
+    to_geography    VARCHAR NOT NULL,
+    to_code         VARCHAR NOT NULL,
+    to_name         VARCHAR,
+    chgind          VARCHAR NOT NULL
+);
+COMMENT ON TABLE lsoa_change IS 'ONS best-fit lookups between LSOA vintages (2001 to 2011, 2011 to 2021).';
+COMMENT ON COLUMN lsoa_change.from_geography IS 'Older vintage: lsoa01 or lsoa11.';
+COMMENT ON COLUMN lsoa_change.from_code IS 'LSOA code in the older vintage.';
+COMMENT ON COLUMN lsoa_change.from_name IS 'LSOA name in the older vintage.';
+COMMENT ON COLUMN lsoa_change.to_name IS 'LSOA name in the newer vintage.';
+COMMENT ON COLUMN lsoa_change.to_geography IS 'Newer vintage: lsoa11 or lsoa21.';
+COMMENT ON COLUMN lsoa_change.to_code IS 'LSOA code in the newer vintage.';
+COMMENT ON COLUMN lsoa_change.chgind IS 'ONS change indicator: U unchanged, S split, M merged, X irregular (redesigned).';
+
+CREATE TABLE lad (
+    lad_vintage VARCHAR NOT NULL,
+    lad_code    VARCHAR NOT NULL,
+    lad_name    VARCHAR NOT NULL,
+    region_code VARCHAR,
+    region_name VARCHAR,
+    PRIMARY KEY (lad_vintage, lad_code)
+);
+COMMENT ON TABLE lad IS 'English local authority districts of each vintage with their region (ONS LAD to region lookups).';
+COMMENT ON COLUMN lad.lad_vintage IS 'lad19, lad21, lad22, lad23 or lad24.';
+COMMENT ON COLUMN lad.lad_code IS 'GSS code (E06, E07, E08, E09).';
+COMMENT ON COLUMN lad.lad_name IS 'Authority name.';
+COMMENT ON COLUMN lad.region_code IS 'Region (E12).';
+COMMENT ON COLUMN lad.region_name IS 'Region name.';
+
+CREATE TABLE lad_change (
+    release         VARCHAR NOT NULL,
+    from_code       VARCHAR NOT NULL,
+    from_name       VARCHAR,
+    lad24_code      VARCHAR NOT NULL,
+    lsoa_count      INTEGER NOT NULL,
+    from_lsoa_count INTEGER NOT NULL,
+    to_lsoa_count   INTEGER NOT NULL
+);
+COMMENT ON TABLE lad_change IS 'How the authorities a release was published with map to current (2024) authorities, counted in LSOAs of that release.';
+COMMENT ON COLUMN lad_change.release IS 'Release id.';
+COMMENT ON COLUMN lad_change.from_code IS 'Authority code as published in the release.';
+COMMENT ON COLUMN lad_change.from_name IS 'Authority name as published.';
+COMMENT ON COLUMN lad_change.lad24_code IS 'Current authority the LSOAs now lie in.';
+COMMENT ON COLUMN lad_change.lsoa_count IS 'LSOAs of the release in both from_code and lad24_code.';
+COMMENT ON COLUMN lad_change.from_lsoa_count IS 'All LSOAs of the release in from_code.';
+COMMENT ON COLUMN lad_change.to_lsoa_count IS 'All LSOAs of the release in lad24_code; equal to both counts where the boundary is unchanged.';
+
+CREATE TABLE rural_urban (
+    geography   VARCHAR NOT NULL,
+    area_code   VARCHAR NOT NULL,
+    ruc_code    VARCHAR,
+    ruc_name    VARCHAR,
+    broad_class VARCHAR,
+    PRIMARY KEY (geography, area_code)
+);
+COMMENT ON TABLE rural_urban IS 'Rural-Urban Classification of LSOAs (2011, 2021) and local authorities (2011 on LAD11, 2021 on LAD24).';
+COMMENT ON COLUMN rural_urban.geography IS 'lsoa11, lsoa21, lad11 or lad24.';
+COMMENT ON COLUMN rural_urban.area_code IS 'GSS code of the LSOA or authority.';
+COMMENT ON COLUMN rural_urban.ruc_code IS 'Class code (A1..E2 for 2011 LSOAs; UN1, RSN... for 2021; 1..6 for 2011 LAs).';
+COMMENT ON COLUMN rural_urban.ruc_name IS 'Class name.';
+COMMENT ON COLUMN rural_urban.broad_class IS 'Urban/Rural (LSOAs) or the broad LA class (e.g. Predominantly Rural).';
+
+CREATE TABLE boundary (
+    geography        VARCHAR NOT NULL,
+    code             VARCHAR NOT NULL,
+    name             VARCHAR,
+    geometry         BLOB NOT NULL,
+    geometry_display BLOB NOT NULL,
+    geometry_overview BLOB NOT NULL,
+    crs              VARCHAR NOT NULL,
+    centroid_lon     DOUBLE,
+    centroid_lat     DOUBLE,
+    min_lon          DOUBLE,
+    min_lat          DOUBLE,
+    max_lon          DOUBLE,
+    max_lat          DOUBLE,
+    PRIMARY KEY (geography, code)
+);
+COMMENT ON TABLE boundary IS 'Boundaries of English LSOAs and MSOAs (2011, 2021) as WKB in EPSG:4326, with simplified display geometry precomputed at build time.';
+COMMENT ON COLUMN boundary.geography IS 'lsoa11, lsoa21, msoa11 or msoa21.';
+COMMENT ON COLUMN boundary.code IS 'GSS code of the area.';
+COMMENT ON COLUMN boundary.name IS 'Area name.';
+COMMENT ON COLUMN boundary.geometry IS 'Polygon or multipolygon as WKB, as published (generalised clipped), CRS in column crs.';
+COMMENT ON COLUMN boundary.geometry_display IS 'WKB simplified for authority maps (tolerance 0.0001 degrees, about 10 m).';
+COMMENT ON COLUMN boundary.geometry_overview IS 'WKB simplified for the England-wide map (tolerance 0.001 degrees, about 100 m).';
+COMMENT ON COLUMN boundary.crs IS 'Coordinate reference system of the geometry columns (EPSG:4326).';
+COMMENT ON COLUMN boundary.centroid_lon IS 'Longitude of a representative point inside the area.';
+COMMENT ON COLUMN boundary.centroid_lat IS 'Latitude of that point.';
+COMMENT ON COLUMN boundary.min_lon IS 'Bounding box: west.';
+COMMENT ON COLUMN boundary.min_lat IS 'Bounding box: south.';
+COMMENT ON COLUMN boundary.max_lon IS 'Bounding box: east.';
+COMMENT ON COLUMN boundary.max_lat IS 'Bounding box: north.';
+
+CREATE TABLE health_indicator (
+    source_id       VARCHAR NOT NULL,
+    indicator_id    VARCHAR NOT NULL,
+    indicator_name  VARCHAR NOT NULL,
+    area_code       VARCHAR NOT NULL,
+    area_name       VARCHAR,
+    area_type       VARCHAR,
+    sex             VARCHAR NOT NULL,
+    age             VARCHAR,
+    period          VARCHAR NOT NULL,
+    period_start    INTEGER,
+    period_end      INTEGER,
+    value           DOUBLE,
+    lci95           DOUBLE,
+    uci95           DOUBLE,
+    count           DOUBLE,
+    denominator     DOUBLE,
+    value_note      VARCHAR
+);
+COMMENT ON TABLE health_indicator IS 'Life expectancy, its Slope Index of Inequality and healthy life expectancy by area, sex and period (OHID Fingertips, ONS).';
+COMMENT ON COLUMN health_indicator.source_id IS 'Catalogue id the row came from.';
+COMMENT ON COLUMN health_indicator.indicator_id IS 'Fingertips indicator id (90366, 92901, 90362, ...) or ons_le for the ONS local-area table.';
+COMMENT ON COLUMN health_indicator.indicator_name IS 'Indicator name as published.';
+COMMENT ON COLUMN health_indicator.area_code IS 'Area code exactly as the source publishes it (Fingertips keeps E08000016/E08000019 for Barnsley/Sheffield).';
+COMMENT ON COLUMN health_indicator.area_name IS 'Area name as published.';
+COMMENT ON COLUMN health_indicator.area_type IS 'Area type as published (e.g. England, Region, UA, District, Local Areas).';
+COMMENT ON COLUMN health_indicator.sex IS 'Male, Female or Persons.';
+COMMENT ON COLUMN health_indicator.age IS 'Age band as published (All ages, <1).';
+COMMENT ON COLUMN health_indicator.period IS 'Time period as published (e.g. 2021 - 23).';
+COMMENT ON COLUMN health_indicator.period_start IS 'First year of the period.';
+COMMENT ON COLUMN health_indicator.period_end IS 'Last year of the period.';
+COMMENT ON COLUMN health_indicator.value IS 'Value in years; NULL where suppressed or not published (never zero-filled).';
+COMMENT ON COLUMN health_indicator.lci95 IS 'Lower 95% confidence limit where the source gives it.';
+COMMENT ON COLUMN health_indicator.uci95 IS 'Upper 95% confidence limit where the source gives it.';
+COMMENT ON COLUMN health_indicator.count IS 'Count (deaths) where given.';
+COMMENT ON COLUMN health_indicator.denominator IS 'Denominator where given.';
+COMMENT ON COLUMN health_indicator.value_note IS 'Source note on the value (e.g. suppression).';
+
+CREATE TABLE area_lookup (
+    geography    VARCHAR NOT NULL,
+    lsoa_code    VARCHAR NOT NULL,
+    lsoa_name    VARCHAR,
+    msoa_code    VARCHAR,
+    msoa_name    VARCHAR,
+    ward_code    VARCHAR,
+    ward_name    VARCHAR,
+    lad_code     VARCHAR,
+    lad_vintage  VARCHAR,
+    lad24_code   VARCHAR,
+    lad24_name   VARCHAR,
+    PRIMARY KEY (geography, lsoa_code)
+);
+COMMENT ON TABLE area_lookup IS 'ONS LSOA to MSOA, ward and authority lookups as loaded (one row per LSOA); the lsoa table is derived from it.';
+COMMENT ON COLUMN area_lookup.geography IS 'lsoa11 or lsoa21.';
+COMMENT ON COLUMN area_lookup.lsoa_code IS 'LSOA code.';
+COMMENT ON COLUMN area_lookup.lsoa_name IS 'LSOA name.';
+COMMENT ON COLUMN area_lookup.msoa_code IS 'MSOA code of the same vintage.';
+COMMENT ON COLUMN area_lookup.msoa_name IS 'MSOA name.';
+COMMENT ON COLUMN area_lookup.ward_code IS 'Ward code (WD17 for lsoa11, WD24 for lsoa21).';
+COMMENT ON COLUMN area_lookup.ward_name IS 'Ward name where the lookup gives it.';
+COMMENT ON COLUMN area_lookup.lad_code IS 'Authority code of the vintage in lad_vintage.';
+COMMENT ON COLUMN area_lookup.lad_vintage IS 'Vintage of lad_code: lad21 (lsoa11 lookups) or lad22 (lsoa21 lookups).';
+COMMENT ON COLUMN area_lookup.lad24_code IS 'April 2024 authority, where the lookup gives it (lsoa21).';
+COMMENT ON COLUMN area_lookup.lad24_name IS 'Its name.';
