@@ -10,10 +10,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Callable
 
 from . import config
-from .sources import SOURCES
+from .sources import RELEASES, SOURCES
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -89,6 +88,81 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _connect(args):
+    from . import db
+    return db.connect(args.db)
+
+
+def _pct(x) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}%"
+
+
+def _num(x, digits=1) -> str:
+    return "n/a" if x is None else f"{x:,.{digits}f}"
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from . import analysis
+
+    if args.all == bool(args.area):
+        raise UsageError("give one AREA code, or --all (not both)")
+    with _connect(args) as con:
+        release = args.release or _latest_release(con)
+        try:
+            if args.all:
+                result = analysis.all_summaries(con, release, current=args.current)
+            else:
+                result = analysis.area_summary(con, args.area, release, current=args.current)
+        except analysis.UnknownArea as exc:
+            raise UsageError(str(exc)) from exc
+    if args.json:
+        _print_json(result)
+        return EXIT_OK
+    rows = result if args.all else [result]
+    for r in rows:
+        print(f"{r['area_name']} ({r['area_code']}), {r['release']}: {r['lsoa_count']} LSOAs; "
+              f"ranks among {r['n_areas']} (1 = most deprived)")
+        for key, label, fmt in (
+                ("avg_rank", "average rank", _num), ("avg_score", "average score", _num),
+                ("prop_most_deprived_10", "LSOAs in most deprived 10%", _pct),
+                ("extent", "extent", _pct), ("local_concentration", "local concentration", _num),
+                ("income_scale", "income-deprived people", lambda x: _num(x, 0)),
+                ("employment_scale", "employment-deprived people", lambda x: _num(x, 0))):
+            rank = r.get(f"rank_{key}")
+            note = r["unavailable"].get(key, "")
+            print(f"  {label:<28} {fmt(r[key]):>12}  {'rank ' + str(rank) if rank else ''}"
+                  f"{'  ' + note if note else ''}")
+    return EXIT_OK
+
+
+def _latest_release(con) -> str:
+    from . import queries
+    return queries.releases(con)["release"].iloc[-1]
+
+
+def cmd_deciles(args: argparse.Namespace) -> int:
+    from . import analysis
+
+    with _connect(args) as con:
+        try:
+            result = analysis.decile_tracking(con, args.area)
+        except analysis.UnknownArea as exc:
+            raise UsageError(str(exc)) from exc
+    if args.json:
+        _print_json(result)
+        return EXIT_OK
+    print(f"{result['area_name']} ({result['area_code']}): share of LSOAs in each national "
+          "decile (1 = most deprived 10% of England)")
+    print("release   LSOAs  " + "  ".join(f"{d:>5}" for d in range(1, 11)))
+    for rel, r in result["releases"].items():
+        print(f"{rel:<8} {r['lsoa_count']:>6}  "
+              + "  ".join(f"{100 * r['shares'][str(d)]:>4.1f}%" for d in range(1, 11)))
+    for note in result["boundary_notes"]:
+        print(f"note: {note}")
+    print(analysis.RELATIVE_WARNING)
+    return EXIT_OK
+
+
 # --- parser -------------------------------------------------------------------------------
 
 def _parser() -> argparse.ArgumentParser:
@@ -119,13 +193,24 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print JSON")
     c.set_defaults(func=cmd_check)
 
-    for register in EXTRA_COMMANDS:
-        register(sub, common)
+    m = sub.add_parser("summary", parents=[common],
+                       help="IoD summary measures of an authority (or --all), with ranks")
+    m.add_argument("area", nargs="?", metavar="AREA",
+                   help="authority code (e.g. E08000026), region (E12...) or E92000001")
+    m.add_argument("--all", action="store_true", help="every authority")
+    m.add_argument("--release", choices=sorted(RELEASES), help="default: the latest loaded")
+    m.add_argument("--current", action="store_true",
+                   help="use today's (2024) authorities instead of those the release was "
+                        "published with")
+    m.add_argument("--json", action="store_true", help="print JSON")
+    m.set_defaults(func=cmd_summary)
+
+    d = sub.add_parser("deciles", parents=[common],
+                       help="share of an area's LSOAs in each national decile, every release")
+    d.add_argument("area", metavar="AREA", help="current authority, region or England code")
+    d.add_argument("--json", action="store_true", help="print JSON")
+    d.set_defaults(func=cmd_deciles)
     return p
-
-
-#: Further subcommands register themselves here: ``register(subparsers, common_parent)``.
-EXTRA_COMMANDS: list[Callable] = []
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"usage error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # output piped into `head`
+        sys.stderr.close()
+        return EXIT_OK
 
 
 class UsageError(Exception):
