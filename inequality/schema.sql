@@ -70,10 +70,9 @@ CREATE TABLE deprivation (
     measure     VARCHAR NOT NULL,
     score       DOUBLE,
     rank        INTEGER,
-    decile      TINYINT,
-    PRIMARY KEY (release, lsoa_code, measure)
+    decile      TINYINT
 );
-COMMENT ON TABLE deprivation IS 'Every published score, national rank and decile of every LSOA, one row per release, LSOA and measure.';
+COMMENT ON TABLE deprivation IS 'Key: (release, lsoa_code, measure), unique (checked on load). Every published score, national rank and decile of every LSOA, one row per release, LSOA and measure.';
 COMMENT ON COLUMN deprivation.release IS 'Release id (release.release).';
 COMMENT ON COLUMN deprivation.lsoa_code IS 'LSOA code on the release geography (lsoa01 for iod2010, lsoa11 for iod2015/2019, lsoa21 for iod2025).';
 COMMENT ON COLUMN deprivation.measure IS 'Measure id (measure.measure).';
@@ -88,10 +87,9 @@ CREATE TABLE population (
     children_0_15           DOUBLE,
     age_16_59               DOUBLE,
     older_60_plus           DOUBLE,
-    working_age             DOUBLE,
-    PRIMARY KEY (release, lsoa_code)
+    working_age             DOUBLE
 );
-COMMENT ON TABLE population IS 'Population denominators published with each release (mid-2012 for 2015, mid-2015 for 2019, mid-2022 for 2025), excluding prisoners.';
+COMMENT ON TABLE population IS 'Key: (release, lsoa_code), unique (checked on load). Population denominators published with each release (mid-2012 for 2015, mid-2015 for 2019, mid-2022 for 2025), excluding prisoners.';
 COMMENT ON COLUMN population.release IS 'Release id.';
 COMMENT ON COLUMN population.lsoa_code IS 'LSOA code on the release geography.';
 COMMENT ON COLUMN population.total IS 'Total population; NULL where the file lacks it.';
@@ -105,10 +103,9 @@ CREATE TABLE iod_lsoa (
     lsoa_code   VARCHAR NOT NULL,
     lsoa_name   VARCHAR,
     lad_code    VARCHAR NOT NULL,
-    lad_name    VARCHAR,
-    PRIMARY KEY (release, lsoa_code)
+    lad_name    VARCHAR
 );
-COMMENT ON TABLE iod_lsoa IS 'Each LSOA of each release with the local authority it was published under (as MHCLG summarises it).';
+COMMENT ON TABLE iod_lsoa IS 'Key: (release, lsoa_code), unique (checked on load). Each LSOA of each release with the local authority it was published under (as MHCLG summarises it).';
 COMMENT ON COLUMN iod_lsoa.release IS 'Release id.';
 COMMENT ON COLUMN iod_lsoa.lsoa_code IS 'LSOA code on the release geography.';
 COMMENT ON COLUMN iod_lsoa.lsoa_name IS 'LSOA name as published (NULL for iod2010, which has none).';
@@ -130,10 +127,9 @@ CREATE TABLE lsoa (
     ruc_code        VARCHAR,
     ruc_name        VARCHAR,
     urban_rural     VARCHAR,
-    lad24_method    VARCHAR,
-    PRIMARY KEY (geography, lsoa_code)
+    lad24_method    VARCHAR
 );
-COMMENT ON TABLE lsoa IS 'Every English LSOA of each geography (lsoa01, lsoa11, lsoa21) with its MSOA, ward, current (2024) local authority and region, and rural-urban class.';
+COMMENT ON TABLE lsoa IS 'Key: (geography, lsoa_code), unique (checked on load). Every English LSOA of each geography (lsoa01, lsoa11, lsoa21) with its MSOA, ward, current (2024) local authority and region, and rural-urban class.';
 COMMENT ON COLUMN lsoa.geography IS 'LSOA boundary vintage: lsoa01, lsoa11 or lsoa21.';
 COMMENT ON COLUMN lsoa.lsoa_code IS 'LSOA code (E01...).';
 COMMENT ON COLUMN lsoa.lsoa_name IS 'LSOA name, e.g. Coventry 001A.';
@@ -229,16 +225,15 @@ CREATE TABLE boundary (
     min_lon          DOUBLE,
     min_lat          DOUBLE,
     max_lon          DOUBLE,
-    max_lat          DOUBLE,
-    PRIMARY KEY (geography, code)
+    max_lat          DOUBLE
 );
-COMMENT ON TABLE boundary IS 'Boundaries of English LSOAs and MSOAs (2011, 2021) as WKB in EPSG:4326, with simplified display geometry precomputed at build time.';
+COMMENT ON TABLE boundary IS 'Key: (geography, code), unique (checked on load). Boundaries of English LSOAs and MSOAs (2011, 2021) as WKB in EPSG:4326, with simplified display geometry precomputed at build time.';
 COMMENT ON COLUMN boundary.geography IS 'lsoa11, lsoa21, msoa11 or msoa21.';
 COMMENT ON COLUMN boundary.code IS 'GSS code of the area.';
 COMMENT ON COLUMN boundary.name IS 'Area name.';
 COMMENT ON COLUMN boundary.geometry IS 'Polygon or multipolygon as WKB, as published (generalised clipped), CRS in column crs.';
-COMMENT ON COLUMN boundary.geometry_display IS 'WKB simplified for authority maps (tolerance 0.0001 degrees, about 10 m).';
-COMMENT ON COLUMN boundary.geometry_overview IS 'WKB simplified for the England-wide map (tolerance 0.001 degrees, about 100 m).';
+COMMENT ON COLUMN boundary.geometry_display IS 'WKB simplified for authority maps (Douglas-Peucker, tolerance 0.0002 degrees, about 15 m; the original where that would erase the area).';
+COMMENT ON COLUMN boundary.geometry_overview IS 'WKB simplified for the England-wide map (tolerance 0.001 degrees, about 100 m; the original where that would erase the area).';
 COMMENT ON COLUMN boundary.crs IS 'Coordinate reference system of the geometry columns (EPSG:4326).';
 COMMENT ON COLUMN boundary.centroid_lon IS 'Longitude of a representative point inside the area.';
 COMMENT ON COLUMN boundary.centroid_lat IS 'Latitude of that point.';
@@ -296,10 +291,9 @@ CREATE TABLE area_lookup (
     lad_code     VARCHAR,
     lad_vintage  VARCHAR,
     lad24_code   VARCHAR,
-    lad24_name   VARCHAR,
-    PRIMARY KEY (geography, lsoa_code)
+    lad24_name   VARCHAR
 );
-COMMENT ON TABLE area_lookup IS 'ONS LSOA to MSOA, ward and authority lookups as loaded (one row per LSOA); the lsoa table is derived from it.';
+COMMENT ON TABLE area_lookup IS 'Key: (geography, lsoa_code), unique (checked on load). ONS LSOA to MSOA, ward and authority lookups as loaded (one row per LSOA); the lsoa table is derived from it.';
 COMMENT ON COLUMN area_lookup.geography IS 'lsoa11 or lsoa21.';
 COMMENT ON COLUMN area_lookup.lsoa_code IS 'LSOA code.';
 COMMENT ON COLUMN area_lookup.lsoa_name IS 'LSOA name.';

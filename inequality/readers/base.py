@@ -112,10 +112,24 @@ def match_headers(file_headers: list[str], columns: list[Column], file: str | Pa
 
 
 def read_csv_mapped(path: Path, columns: list[Column], strict: bool = False) -> Mapped:
-    """Read an official CSV, keep and rename the mapped columns, and coerce their types."""
+    """Read an official CSV, keep and rename the mapped columns, and coerce their types.
+
+    Numeric columns are parsed by pandas' C parser directly (fast); if any value will not
+    parse, the file is read again as text so the error can name the column, value and row.
+    """
+    options = dict(keep_default_na=False, na_values=[""], encoding="utf-8-sig",
+                   on_bad_lines="error")
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                          encoding="utf-8-sig", on_bad_lines="error")
+        header = list(pd.read_csv(path, nrows=0, **options).columns)
+        rename, missing = match_headers(header, columns, path, strict)
+        kinds = {c.name: c.kind for c in columns}
+        dtypes = {h: ("float64" if kinds[n] in ("float", "int") else "string")
+                  for h, n in rename.items()}
+        try:
+            raw = pd.read_csv(path, usecols=list(rename), dtype=dtypes, thousands=",",
+                              **options)
+        except ValueError:
+            raw = pd.read_csv(path, usecols=list(rename), dtype=str, **options)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise ReaderError(f"{path.name}: cannot be parsed as CSV ({exc}); the file may be "
                           "truncated or corrupt, so re-download it with "
@@ -140,6 +154,13 @@ def coerce(series: pd.Series, kind: str, name: str, path: Path | str) -> pd.Seri
     """Convert a text column to its type, naming the first bad values on failure."""
     if kind == "str":
         return series.astype("string").str.strip()
+    if pd.api.types.is_float_dtype(series.dtype):
+        numbers = series
+        if kind == "int":
+            if ((numbers.dropna() % 1) != 0).any():
+                raise ReaderError(f"{Path(path).name}: column {name!r} should hold whole numbers")
+            return numbers.astype("Int64")
+        return numbers
     text = series.astype("string").str.strip().str.replace(",", "", regex=False)
     numbers = pd.to_numeric(text, errors="coerce")
     bad = numbers.isna() & text.notna()
@@ -150,11 +171,7 @@ def coerce(series: pd.Series, kind: str, name: str, path: Path | str) -> pd.Seri
             f"{Path(path).name}: column {name!r} holds non-numeric values {values} at data "
             f"row(s) {[r + 1 for r in rows]}; the file may be truncated or corrupt, so "
             "re-download it with `python -m inequality build --force`")
-    if kind == "int":
-        if ((numbers.dropna() % 1) != 0).any():
-            raise ReaderError(f"{Path(path).name}: column {name!r} should hold whole numbers")
-        return numbers.astype("Int64")
-    return numbers.astype("float64")
+    return coerce(numbers.astype("float64"), kind, name, path)
 
 
 def check_codes(series: pd.Series, pattern: re.Pattern, what: str, path: Path | str,

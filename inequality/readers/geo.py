@@ -19,8 +19,8 @@ from .base import (LSOA_CODE, MSOA_CODE, Column, ReaderError, check_codes, check
                    check_unique, map_frame)
 
 CRS = "EPSG:4326"
-#: Simplification tolerances in degrees (about 10 m and 100 m at England's latitude).
-DISPLAY_TOLERANCE = 0.0001
+#: Simplification tolerances in degrees (about 15 m and 100 m at England's latitude).
+DISPLAY_TOLERANCE = 0.0002
 OVERVIEW_TOLERANCE = 0.001
 
 _PATTERN = {"lsoa": (LSOA_CODE, "E01000001"), "msoa": (MSOA_CODE, "E02000001")}
@@ -31,6 +31,14 @@ def _columns(geography: str) -> list[Column]:
     up = level.upper()
     return [Column("code", (f"{up}{year}CD", f"{level}{year}cd"), True),
             Column("name", (f"{up}{year}NM", f"{level}{year}nm"), False)]
+
+
+def simplified(geoms: np.ndarray, tolerance: float) -> np.ndarray:
+    """Douglas-Peucker simplification for display; an area it would erase keeps its shape."""
+    out = shapely.simplify(geoms, tolerance, preserve_topology=False)
+    lost = shapely.is_empty(out) | ~shapely.is_valid(out)
+    out[lost] = geoms[lost]
+    return out
 
 
 def read_boundaries(source: Source, path: Path) -> tuple[pd.DataFrame, list[str]]:
@@ -63,10 +71,8 @@ def read_boundaries(source: Source, path: Path) -> tuple[pd.DataFrame, list[str]
                           "area(s) have no geometry; re-download the file")
     frame = frame.assign(
         geometry=shapely.to_wkb(geoms),
-        geometry_display=shapely.to_wkb(
-            shapely.simplify(geoms, DISPLAY_TOLERANCE, preserve_topology=True)),
-        geometry_overview=shapely.to_wkb(
-            shapely.simplify(geoms, OVERVIEW_TOLERANCE, preserve_topology=True)),
+        geometry_display=shapely.to_wkb(simplified(geoms, DISPLAY_TOLERANCE)),
+        geometry_overview=shapely.to_wkb(simplified(geoms, OVERVIEW_TOLERANCE)),
         crs=CRS,
     )
     point = shapely.point_on_surface(geoms)
