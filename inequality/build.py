@@ -326,6 +326,7 @@ def build(db: Path | None = None, *, mirror: Path | None = None, raw_dir: Path |
             return report
 
     db.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(db)
     tmp = db.with_name(f"{db.name}.tmp-{os.getpid()}")
     _remove(tmp)
     try:
@@ -378,6 +379,24 @@ def build(db: Path | None = None, *, mirror: Path | None = None, raw_dir: Path |
     report.seconds = time.perf_counter() - t0
     log(f"built {db} in {report.seconds:.1f}s")
     return report
+
+
+def _remove_stale_temporaries(db: Path) -> None:
+    """Delete temporaries left by builds that were killed (their process no longer runs)."""
+    for tmp in db.parent.glob(f"{db.name}.tmp-*"):
+        pid = tmp.name.rsplit("-", 1)[-1].split(".")[0]
+        if pid.isdigit() and not _running(int(pid)):
+            _remove(tmp)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _remove(path: Path) -> None:

@@ -160,3 +160,24 @@ def test_only_with_unknown_id_names_the_choices(built, tmp_path):
     with pytest.raises(BuildError, match="unknown source id.*'nope'.*choose from: iod2010"):
         build(built, mirror=FIXTURE_MIRROR, raw_dir=tmp_path / "raw",
               sources=fixture_sources(), only=["nope"], log=lambda _m: None)
+
+
+def test_interrupted_build_leaves_previous_database_intact(built, tmp_path, monkeypatch):
+    digest = sha(built)
+    from inequality import build as build_module
+
+    def interrupt(*_a, **_k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(build_module.LOADERS, "health", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        build(built, mirror=FIXTURE_MIRROR, raw_dir=tmp_path / "raw", sources=fixture_sources(),
+              force=True, log=lambda _m: None)
+    assert_intact(built, digest)
+
+
+def test_temporary_of_a_killed_build_is_cleaned_up(built, tmp_path):
+    stale = built.with_name(f"{built.name}.tmp-999999999")
+    stale.write_bytes(b"half a database")
+    build_fixture_db(built, tmp_path / "raw", force=True)
+    assert not stale.exists()
