@@ -1,0 +1,202 @@
+"""Community-defined areas: a named set of LSOAs, saved, shared and summarised like an authority.
+
+A community's patch rarely matches an official boundary. A :class:`CustomArea` is a set of
+LSOA codes on one geography (lsoa11 or lsoa21). To follow it across releases published on
+other geographies, its LSOAs are carried through the ONS best-fit lookups: an LSOA of the
+other vintage belongs to the area when at least half of its lookup links lead into the area
+(so a 2011 LSOA split into two 2021 LSOAs, one inside, one outside, counts; an LSOA merged
+into an area LSOA counts too). Every figure is then computed from national ranks exactly as
+for an authority (rank nationally, filter later).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+import duckdb
+import pandas as pd
+
+from . import queries
+from .analysis import DOMAIN_MEASURES, SUMMARY_MEASURES, _availability, _clean, _measure_frame
+from .analysis import _release_info, _scales, _summarise
+from .metrics.deciles import DECILES
+
+Con = duckdb.DuckDBPyConnection
+
+LSOA_PATTERN = re.compile(r"\bE01\d{6}\b")
+GEOGRAPHIES = ("lsoa01", "lsoa11", "lsoa21")
+#: Longest area a URL carries (codes are 9 characters plus a separator).
+MAX_URL_CODES = 400
+
+
+class CustomAreaError(ValueError):
+    """A custom area that cannot be used as given; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class CustomArea:
+    name: str
+    geography: str
+    lsoa_codes: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self):
+        if self.geography not in GEOGRAPHIES:
+            raise CustomAreaError(f"geography {self.geography!r} is not one of "
+                                  f"{', '.join(GEOGRAPHIES)}")
+        if not self.lsoa_codes:
+            raise CustomAreaError(f"custom area {self.name!r} has no LSOAs; add LSOA codes "
+                                  "such as E01000001")
+
+    def to_json(self) -> str:
+        return json.dumps({"name": self.name, "geography": self.geography,
+                           "lsoa_codes": sorted(self.lsoa_codes)}, indent=2)
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
+
+    @classmethod
+    def from_json(cls, text: str) -> CustomArea:
+        try:
+            data = json.loads(text)
+            return cls(str(data["name"]), str(data["geography"]),
+                       tuple(sorted(set(data["lsoa_codes"]))))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise CustomAreaError(
+                "not a saved custom area: expected JSON with name, geography and lsoa_codes "
+                f"({exc})") from exc
+
+    @classmethod
+    def load(cls, path: Path) -> CustomArea:
+        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+
+    def to_query(self) -> str | None:
+        """A compact URL form (``name|geography|code,code``), or None when too long to share."""
+        if len(self.lsoa_codes) > MAX_URL_CODES:
+            return None
+        return quote(f"{self.name}|{self.geography}|{','.join(sorted(self.lsoa_codes))}",
+                     safe="|,")
+
+    @classmethod
+    def from_query(cls, text: str) -> CustomArea:
+        parts = unquote(text).split("|")
+        if len(parts) != 3:
+            raise CustomAreaError(f"custom area link {text[:40]!r} is malformed; expected "
+                                  "name|geography|codes")
+        return cls(parts[0], parts[1], tuple(sorted(set(filter(None, parts[2].split(","))))))
+
+
+def parse_codes(text: str) -> list[str]:
+    """LSOA codes found in pasted text or an uploaded CSV (any column, any separator).
+
+    >>> parse_codes("lsoa\\nE01000001, E01000002;E01000001 junk")
+    ['E01000001', 'E01000002']
+    """
+    return sorted(set(LSOA_PATTERN.findall(text)))
+
+
+def make_area(con: Con, name: str, codes: list[str], geography: str | None = None) -> CustomArea:
+    """Validate codes against the database and build a :class:`CustomArea`.
+
+    The geography is inferred (the one holding most of the codes) unless given; codes not
+    on that geography are an error naming them.
+    """
+    codes = sorted(set(codes))
+    if not codes:
+        raise CustomAreaError("no LSOA codes given: paste or upload codes such as E01000001, "
+                              "pick a ward, or select LSOAs on the map")
+    known = queries.lsoa_geographies(con, codes)
+    if geography is None:
+        counts = known.groupby("geography")["lsoa_code"].count()
+        if counts.empty:
+            raise CustomAreaError(f"none of the {len(codes)} codes is a known English LSOA "
+                                  f"(first: {codes[0]!r})")
+        preferred = [g for g in ("lsoa21", "lsoa11", "lsoa01") if g in counts.index]
+        geography = max(preferred, key=lambda g: counts[g])
+    on_geo = set(known.loc[known["geography"] == geography, "lsoa_code"])
+    unknown = [c for c in codes if c not in on_geo]
+    if unknown:
+        raise CustomAreaError(
+            f"{len(unknown)} code(s) are not {geography.upper()} LSOAs in the database "
+            f"(e.g. {', '.join(unknown[:5])}); use codes of a single vintage (2011 or 2021)")
+    return CustomArea(name or "Custom area", geography, tuple(codes))
+
+
+def codes_on(con: Con, area: CustomArea, geography: str) -> list[str]:
+    """The area's LSOAs on another geography, through the ONS best-fit lookups."""
+    if geography == area.geography:
+        return list(area.lsoa_codes)
+    return queries.translate_lsoas(con, list(area.lsoa_codes), area.geography, geography)
+
+
+def summary(con: Con, area: CustomArea, release: str) -> dict:
+    """Every authority summary measure for the custom area (IMD and domains), with where it
+    would rank among the authorities of the release (1 = most deprived)."""
+    info = _release_info(con, release)
+    codes = set(codes_on(con, area, info["geography"]))
+    long = queries.all_measure_ranks(con, release)
+    long["custom"] = long["lsoa_code"].isin(codes).map({True: "custom", False: "other"})
+    inside = long[long["custom"] == "custom"]
+    n = int(info["lsoa_count"])
+    if inside.empty:
+        raise CustomAreaError(f"none of the area's LSOAs is in {release}")
+    from .analysis import all_summaries
+
+    authorities = pd.DataFrame(all_summaries(con, release, current=True))
+    out = {"area_code": None, "area_name": area.name, "release": release,
+           "geography": info["geography"], "lsoa_count": int(inside["lsoa_code"].nunique()),
+           "domains": {}, "unavailable": {}}
+    for measure in [m for m in queries.measures(con)["measure"] if m in set(inside["measure"])]:
+        frame = _measure_frame(inside, measure, "custom")
+        why = _availability(frame, info, measure)
+        wanted = [m for m in DOMAIN_MEASURES if m not in why]
+        row = _summarise(frame, n, wanted).iloc[0] if wanted else pd.Series(dtype=float)
+        values = {m: _clean(row.get(m)) for m in DOMAIN_MEASURES}
+        if measure == "imd":
+            out.update(values)
+            out["unavailable"].update(why)
+        else:
+            out["domains"][measure] = values | ({"unavailable": why} if why else {})
+    scales, scale_why = _scales(inside, "custom", info)
+    for m in ("income_scale", "employment_scale"):
+        out[m] = _clean(scales.iloc[0][m])
+    out["unavailable"].update(scale_why)
+    for m in SUMMARY_MEASURES:
+        value = out.get(m)
+        col = authorities[m].dropna() if m in authorities else pd.Series(dtype=float)
+        out[f"rank_{m}"] = (int((col > value).sum()) + 1) if value is not None and len(col) else None
+    out["n_areas"] = len(authorities)
+    out["unavailable"] = {m: r for m, r in out["unavailable"].items() if out.get(m) is None}
+    return out
+
+
+def deciles(con: Con, area: CustomArea, measure: str = "imd") -> dict:
+    """Count and share of the custom area's LSOAs in each national decile, every release."""
+    out = {"area_code": None, "area_name": area.name, "measure": measure, "releases": {}}
+    for _, rel in queries.releases(con).iterrows():
+        codes = codes_on(con, area, rel["geography"])
+        if not codes:
+            continue
+        d = queries.lsoa_deciles(con, rel["release"], codes, measure)
+        by = d["decile"].value_counts().to_dict()
+        total = int(len(d))
+        if not total:
+            continue
+        out["releases"][rel["release"]] = {
+            "geography": rel["geography"], "decile_derived": bool(rel["decile_derived"]),
+            "lsoa_count": total, "counts": {str(k): int(by.get(k, 0)) for k in DECILES},
+            "shares": {str(k): by.get(k, 0) / total for k in DECILES}}
+    return out
+
+
+def home_authority(con: Con, area: CustomArea) -> dict | None:
+    """The current authority holding most of the area's LSOAs (for comparison)."""
+    lads = queries.authority_counts(con, list(area.lsoa_codes), area.geography)
+    if lads.empty:
+        return None
+    top = lads.sort_values(["n", "lad24_code"], ascending=[False, True]).iloc[0]
+    return {"area_code": top["lad24_code"], "area_name": top["lad24_name"],
+            "share_of_lsoas": float(top["n"] / lads["n"].sum())}
