@@ -253,3 +253,274 @@ def geometries(con: Con, geography: str, codes: list[str] | None = None,
         sql += " AND code IN (SELECT unnest(?::VARCHAR[]))"
         params.append(list(codes))
     return _df(con, sql + " ORDER BY code", params)
+
+
+# --- custom areas ---------------------------------------------------------------------------
+
+_HOPS = {("lsoa01", "lsoa11"), ("lsoa11", "lsoa21")}
+_ORDER = ("lsoa01", "lsoa11", "lsoa21")
+
+
+def lsoa_geographies(con: Con, codes: list[str]) -> pd.DataFrame:
+    """Which LSOA geographies each code exists on: ``lsoa_code, geography``."""
+    return _df(con, """SELECT lsoa_code, geography FROM lsoa
+                       WHERE lsoa_code IN (SELECT unnest(?::VARCHAR[]))""", [list(codes)])
+
+
+def _hop(con: Con, codes: list[str], a: str, b: str) -> list[str]:
+    """One step through an ONS lookup: the LSOAs of ``b`` at least half of whose lookup links
+    lead into ``codes`` (on ``a``)."""
+    if (a, b) in _HOPS:  # forward: group the newer LSOAs by their links from the set
+        sql = """SELECT to_code FROM lsoa_change WHERE from_geography = ? AND to_geography = ?
+                 GROUP BY to_code
+                 HAVING avg(CASE WHEN from_code IN (SELECT unnest(?::VARCHAR[])) THEN 1 ELSE 0
+                            END) >= 0.5 ORDER BY 1"""
+    else:  # backward: the older LSOAs most of whose successors are in the set
+        sql = """SELECT from_code FROM lsoa_change WHERE from_geography = ? AND to_geography = ?
+                 GROUP BY from_code
+                 HAVING avg(CASE WHEN to_code IN (SELECT unnest(?::VARCHAR[])) THEN 1 ELSE 0
+                            END) >= 0.5 ORDER BY 1"""
+        a, b = b, a
+    return [r[0] for r in con.execute(sql, [a, b, list(codes)]).fetchall()]
+
+
+def translate_lsoas(con: Con, codes: list[str], from_geography: str,
+                    to_geography: str) -> list[str]:
+    """Carry a set of LSOAs to another vintage through the ONS best-fit lookups, one hop at a
+    time (lsoa01 <-> lsoa11 <-> lsoa21)."""
+    i, j = _ORDER.index(from_geography), _ORDER.index(to_geography)
+    step = 1 if j > i else -1
+    current = list(codes)
+    for k in range(i, j, step):
+        current = _hop(con, current, _ORDER[k], _ORDER[k + step])
+    return current
+
+
+def lsoa_deciles(con: Con, release: str, codes: list[str], measure: str = "imd") -> pd.DataFrame:
+    """National deciles of given LSOAs in a release: ``lsoa_code, decile``."""
+    return _df(con, """SELECT lsoa_code, decile FROM deprivation
+                       WHERE release = ? AND measure = ? AND decile IS NOT NULL
+                         AND lsoa_code IN (SELECT unnest(?::VARCHAR[]))""",
+               [release, measure, list(codes)])
+
+
+def authority_counts(con: Con, codes: list[str], geography: str) -> pd.DataFrame:
+    """Current authorities of given LSOAs, with how many each holds: ``lad24_code,
+    lad24_name, n``."""
+    return _df(con, """SELECT lad24_code, any_value(lad24_name) AS lad24_name, count(*) AS n
+                       FROM lsoa WHERE geography = ? AND lsoa_code IN (SELECT unnest(?::VARCHAR[]))
+                       GROUP BY 1""", [geography, list(codes)])
+
+
+def wards(con: Con, lad24_code: str | None = None) -> pd.DataFrame:
+    """Wards (best-fit of LSOAs, 2024 wards on lsoa21) with their LSOA counts:
+    ``ward_code, ward_name, lad24_code, lad24_name, lsoa_count``."""
+    cond, params = ("AND lad24_code = ?", [lad24_code]) if lad24_code else ("", [])
+    return _df(con, f"""SELECT ward_code, any_value(ward_name) AS ward_name, lad24_code,
+                               any_value(lad24_name) AS lad24_name, count(*) AS lsoa_count
+                        FROM lsoa WHERE geography = 'lsoa21' AND ward_code IS NOT NULL {cond}
+                        GROUP BY ward_code, lad24_code ORDER BY ward_name""", params)
+
+
+def lsoas_of_ward(con: Con, ward_code: str) -> list[str]:
+    """The 2021 LSOAs best-fitted to a 2024 ward."""
+    return [r[0] for r in con.execute(
+        "SELECT lsoa_code FROM lsoa WHERE geography = 'lsoa21' AND ward_code = ? ORDER BY 1",
+        [ward_code]).fetchall()]
+
+
+# --- dashboard queries ----------------------------------------------------------------------
+
+def measure_values(con: Con, release: str, measure: str, area_code: str | None = None
+                   ) -> pd.DataFrame:
+    """One measure for every LSOA of an area (England by default), narrow and fast for the
+    England-wide map: ``lsoa_code, lsoa_name, score, rank, decile``."""
+    cond, params = _area_filter(area_code)
+    return _df(con, f"""
+        SELECT d.lsoa_code, coalesce(l.lsoa_name, i.lsoa_name) AS lsoa_name,
+               d.score, d.rank, d.decile
+        FROM deprivation d
+        JOIN release r ON r.release = d.release
+        JOIN lsoa l ON l.geography = r.geography AND l.lsoa_code = d.lsoa_code
+        LEFT JOIN iod_lsoa i ON i.release = d.release AND i.lsoa_code = d.lsoa_code
+        WHERE d.release = ? AND d.measure = ? AND {cond}
+        ORDER BY d.lsoa_code""", [release, measure, *params])
+
+
+def unchanged_lsoas(con: Con, from_geography: str, to_geography: str) -> pd.DataFrame:
+    """LSOAs the ONS lookup marks unchanged (chgind U) between two vintages:
+    ``from_code, to_code``."""
+    return _df(con, """SELECT from_code, to_code FROM lsoa_change
+                       WHERE from_geography = ? AND to_geography = ? AND chgind = 'U'""",
+               [from_geography, to_geography])
+
+
+def msoa_codes(con: Con, geography: str, area_code: str | None = None) -> list[str]:
+    """MSOA codes holding an area's LSOAs of one vintage (none for lsoa01)."""
+    cond, params = _area_filter(area_code)
+    rows = con.execute(f"""SELECT DISTINCT l.msoa_code FROM lsoa l
+                           WHERE l.geography = ? AND l.msoa_code IS NOT NULL AND {cond}
+                           ORDER BY 1""", [geography, *params]).fetchall()
+    return [r[0] for r in rows]
+
+
+# --- health queries -------------------------------------------------------------------------
+# Used by inequality.health (the Health gap page). Rows come back as published: codes are
+# harmonised and suppression marked in inequality.metrics.health, never in SQL.
+
+def health_rows(con: Con, indicator_ids: list[str], area_codes: list[str] | None = None
+                ) -> pd.DataFrame:
+    """Rows of ``health_indicator`` for some indicators (and optionally some area codes),
+    oldest period first: every column of the table."""
+    sql = """SELECT * FROM health_indicator
+             WHERE indicator_id IN (SELECT unnest(?::VARCHAR[]))"""
+    params: list = [list(indicator_ids)]
+    if area_codes is not None:
+        sql += " AND area_code IN (SELECT unnest(?::VARCHAR[]))"
+        params.append(list(area_codes))
+    return _df(con, sql + " ORDER BY indicator_id, area_code, sex, period_start, period",
+               params)
+
+
+def health_catalogue(con: Con) -> pd.DataFrame:
+    """What health data is loaded, per source and indicator: ``source_id, indicator_id,
+    indicator_name, rows, with_value, with_ci, first_period, last_period, periods``."""
+    return _df(con, """
+        SELECT source_id, indicator_id, any_value(indicator_name) AS indicator_name,
+               count(*) AS rows, count(value) AS with_value, count(lci95) AS with_ci,
+               arg_min(period, period_start) AS first_period,
+               arg_max(period, period_start) AS last_period,
+               count(DISTINCT period) AS periods
+        FROM health_indicator GROUP BY source_id, indicator_id ORDER BY source_id""")
+
+
+def health_periods(con: Con, indicator_id: str) -> pd.DataFrame:
+    """Periods an indicator is loaded for, oldest first: ``period, period_start, period_end``."""
+    return _df(con, """SELECT DISTINCT period, period_start, period_end FROM health_indicator
+                       WHERE indicator_id = ? ORDER BY period_start, period""", [indicator_id])
+
+
+def source_status(con: Con, source_ids: list[str]) -> pd.DataFrame:
+    """Load-log rows of some sources: ``source_id, status, message, rows``."""
+    return _df(con, """SELECT source_id, status, message, rows FROM load_log
+                       WHERE source_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY source_id""",
+               [list(source_ids)])
+
+
+def lad_code_changes(con: Con) -> pd.DataFrame:
+    """Every published authority code of every release with the current (2024) authorities
+    its LSOAs now lie in (the ``lad_change`` table), for the code harmonisation map."""
+    return _df(con, """SELECT release, from_code, from_name, lad24_code, lsoa_count,
+                              from_lsoa_count, to_lsoa_count
+                       FROM lad_change ORDER BY from_code, release, lad24_code""")
+
+
+def current_authorities(con: Con) -> pd.DataFrame:
+    """Current (April 2024) authorities with their region: ``area_code, area_name,
+    region_code, region_name`` (the same set the area picker offers)."""
+    return _df(con, """SELECT DISTINCT lad24_code AS area_code, lad24_name AS area_name,
+                              region_code, region_name
+                       FROM lsoa WHERE lad24_code IS NOT NULL ORDER BY lad24_code""")
+
+
+def authority_population(con: Con, release: str) -> pd.DataFrame:
+    """Population of each current authority from a release's LSOA denominators (summed by
+    the authority its LSOAs now lie in): ``area_code, population, lsoas``. Population is
+    NULL where the release as loaded has no denominators."""
+    return _df(con, """
+        SELECT l.lad24_code AS area_code, sum(p.total) AS population,
+               count(*) AS lsoas
+        FROM iod_lsoa i
+        JOIN release r ON r.release = i.release
+        JOIN lsoa l ON l.geography = r.geography AND l.lsoa_code = i.lsoa_code
+        LEFT JOIN population p ON p.release = i.release AND p.lsoa_code = i.lsoa_code
+        WHERE i.release = ? AND l.lad24_code IS NOT NULL
+        GROUP BY l.lad24_code ORDER BY l.lad24_code""", [release])
+
+
+def msoa_lsoa_scores(con: Con, release: str, area_code: str, measure: str = "imd"
+                     ) -> pd.DataFrame:
+    """The LSOAs of a current authority in one release with their MSOA, score and population:
+    ``lsoa_code, msoa_code, msoa_name, score, rank, decile, population``."""
+    return _df(con, """
+        SELECT l.lsoa_code, l.msoa_code, l.msoa_name, d.score, d.rank, d.decile,
+               p.total AS population
+        FROM deprivation d
+        JOIN release r ON r.release = d.release
+        JOIN lsoa l ON l.geography = r.geography AND l.lsoa_code = d.lsoa_code
+        LEFT JOIN population p ON p.release = d.release AND p.lsoa_code = d.lsoa_code
+        WHERE d.release = ? AND d.measure = ? AND l.lad24_code = ?
+        ORDER BY l.msoa_code, l.lsoa_code""", [release, measure, area_code])
+
+
+# --- hidden deprivation queries -----------------------------------------------------------
+
+def has_table(con: Con, table: str) -> bool:
+    """Whether the database holds ``table`` (older builds lack the derived spatial tables)."""
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
+                            [table]).fetchone()[0])
+
+
+def lsoa_authorities(con: Con, geography: str, codes: list[str]) -> pd.DataFrame:
+    """Current (2024) authority of each of the given LSOAs: ``lsoa_code, lad24_code``."""
+    return _df(con, """SELECT lsoa_code, lad24_code FROM lsoa
+                       WHERE geography = ? AND lsoa_code IN (SELECT unnest(?::VARCHAR[]))""",
+               [geography, list(codes)])
+
+
+def ward_lsoas(con: Con, geography: str, area_code: str | None = None) -> pd.DataFrame:
+    """The electoral ward of every LSOA of a geography (optionally of one area):
+    ``lsoa_code, ward_code, ward_name, ward_source, lad24_code, lad24_name``.
+
+    2021 LSOAs: the ONS best-fit ward (WD24) of the lookup. 2011 LSOAs: the 2024 ward of
+    their 2021 successor(s) through the ONS LSOA 2011 to 2021 lookup (the most common one
+    where an LSOA split), as the mirror's 2011 lookup holds ward codes without names.
+    2001 LSOAs: none.
+    """
+    cond, params = _area_filter(area_code)
+    if geography == "lsoa21":
+        return _df(con, f"""
+            SELECT l.lsoa_code, l.ward_code, l.ward_name, 'WD24 best fit' AS ward_source,
+                   l.lad24_code, l.lad24_name
+            FROM lsoa l WHERE l.geography = 'lsoa21' AND l.ward_name IS NOT NULL AND {cond}
+            ORDER BY l.lsoa_code""", params)
+    if geography == "lsoa11":
+        return _df(con, f"""
+            WITH pairs AS (
+                SELECT ch.from_code AS lsoa_code, n.ward_code, n.ward_name, count(*) AS k
+                FROM lsoa_change ch
+                JOIN lsoa n ON n.geography = 'lsoa21' AND n.lsoa_code = ch.to_code
+                WHERE ch.from_geography = 'lsoa11' AND ch.to_geography = 'lsoa21'
+                  AND n.ward_name IS NOT NULL
+                GROUP BY ALL)
+            SELECT p.lsoa_code, first(p.ward_code ORDER BY p.k DESC, p.ward_code) AS ward_code,
+                   first(p.ward_name ORDER BY p.k DESC, p.ward_code) AS ward_name,
+                   'WD24 of the 2021 successor LSOA' AS ward_source,
+                   any_value(l.lad24_code) AS lad24_code, any_value(l.lad24_name) AS lad24_name
+            FROM pairs p JOIN lsoa l ON l.geography = 'lsoa11' AND l.lsoa_code = p.lsoa_code
+            WHERE {cond}
+            GROUP BY p.lsoa_code ORDER BY p.lsoa_code""", params)
+    return pd.DataFrame(columns=["lsoa_code", "ward_code", "ward_name", "ward_source",
+                                 "lad24_code", "lad24_name"])
+
+
+def neighbour_pairs(con: Con, geography: str, codes: list[str] | None = None) -> pd.DataFrame:
+    """Queen-contiguity neighbours from the build (``lsoa_neighbour``), for all LSOAs or
+    those given: ``lsoa_code, neighbour_code, attached``."""
+    sql = """SELECT lsoa_code, neighbour_code, attached FROM lsoa_neighbour
+             WHERE geography = ?"""
+    params: list = [geography]
+    if codes is not None:
+        sql += " AND lsoa_code IN (SELECT unnest(?::VARCHAR[]))"
+        params.append(list(codes))
+    return _df(con, sql + " ORDER BY lsoa_code, neighbour_code", params)
+
+
+def lisa_values(con: Con, release: str, measure: str) -> pd.DataFrame:
+    """Local Moran's I of every LSOA cached by the build for a release and measure:
+    ``lsoa_code, basis, value, neighbour_mean, local_i, quadrant, p_sim, q_value,
+    permutations, seed`` (empty if not cached)."""
+    return _df(con, """SELECT lsoa_code, basis, value, neighbour_mean, local_i, quadrant, p_sim,
+                              q_value, permutations, seed
+                       FROM lisa WHERE release = ? AND measure = ? ORDER BY lsoa_code""",
+               [release, measure])
