@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: setup system-deps data run test bench clean
+.PHONY: setup system-deps run-deps debs data run test bench clean
 
 setup: $(VENV)/.installed
 
@@ -17,19 +17,30 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-# Headless Chromium and its driver for the browser test (Debian packages; needs root or sudo).
+# Debian packages: Pango and fonts for WeasyPrint's PDF briefings (also needed by `make run`);
+# headless Chromium, its driver and pdftoppm for the browser and PDF tests. Needs root or sudo.
+DEBS_RUN := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+DEBS_TEST := $(DEBS_RUN) chromium chromium-driver poppler-utils
+
 system-deps:
-	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && command -v pdftoppm >/dev/null; then \
-	  echo "chromium, chromedriver and poppler-utils present"; \
+	@$(MAKE) --no-print-directory debs DEBS="$(DEBS_TEST)"
+
+run-deps:
+	@$(MAKE) --no-print-directory debs DEBS="$(DEBS_RUN)"
+
+debs:
+	@missing=$$(for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -z "$$missing" ]; then \
+	  echo "Debian packages present: $(DEBS)"; \
 	elif command -v apt-get >/dev/null; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver poppler-utils >/dev/null; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	else \
-	  echo "no apt-get: the browser test will be skipped"; \
+	  echo "no apt-get: install $$missing by hand (browser/PDF tests will be skipped)"; \
 	fi
 
 # Build (or refresh) the database; copies from $$INEQUALITY_MIRROR when set, else downloads.
-data: setup
+data: setup run-deps
 	$(PY) -m inequality build
 
 run: data

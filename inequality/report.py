@@ -1,0 +1,389 @@
+"""Briefings a councillor can print and a community group can take to a funder.
+
+One page of evidence for an authority, a region, England, a ward or a custom set of LSOAs:
+a static map, the headline measures with their national context, the decile-tracking chart,
+the hidden pockets, the health gap, sentences generated from the figures (no hand-written
+claims), alt text for every figure, sources, licence attribution, the release and the date.
+
+HTML is rendered with Jinja2 (autoescaped) and is self-contained (figures inlined as PNG);
+the PDF is the same HTML laid out by WeasyPrint, so the two never disagree. Figures are drawn
+with matplotlib (Agg, no display), in the dashboard's colour-blind-safe viridis palette.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import jinja2
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import shapely  # noqa: E402
+from matplotlib.collections import PatchCollection  # noqa: E402
+from matplotlib.patches import Patch, PathPatch  # noqa: E402
+from matplotlib.path import Path as MplPath  # noqa: E402
+
+from . import analysis, custom, health, hidden, queries  # noqa: E402
+from .maps import BOUNDARY_GEOGRAPHY, NO_VALUE, VIRIDIS_10  # noqa: E402
+from .metrics.deciles import RELATIVE_WARNING  # noqa: E402
+from .sources import ATTRIBUTION, OGL_URL, RELEASES, SOURCES  # noqa: E402
+
+Con = duckdb.DuckDBPyConnection
+
+RELEASE_LABEL = {r: f"IoD {v['year']}" for r, v in RELEASES.items()}
+MEASURE_LABELS = {
+    "prop_most_deprived_10": "Neighbourhoods in England's most deprived 10%",
+    "avg_score": "Average IMD score (population-weighted)",
+    "avg_rank": "Average rank (population-weighted, higher = more deprived)",
+    "extent": "Extent: people living in the most deprived 30% (graded)",
+    "local_concentration": "Local concentration (most deprived areas holding 10% of people)",
+    "income_scale": "Income-deprived people",
+    "employment_scale": "Employment-deprived people",
+}
+
+
+#: Flagged LSOAs listed in a briefing (strongest evidence first); the dashboard lists all.
+FLAGGED_ROWS = 8
+
+
+class ReportError(ValueError):
+    """A briefing that cannot be produced as asked; the message says how to fix it."""
+
+
+@dataclass
+class Place:
+    """What a briefing is about: an official area, or a custom set of LSOAs."""
+
+    name: str
+    kind: str  # england | region | lad | ward | custom
+    area_code: str | None = None
+    area: custom.CustomArea | None = None
+    home: dict | None = None  # the authority holding most of a custom area
+
+
+def resolve(con: Con, area: str | None, lsoas: list[str] | None = None,
+            name: str | None = None) -> Place:
+    """An authority/region/England code, a ward code (E05...), or explicit LSOA codes."""
+    if lsoas:
+        ca = custom.make_area(con, name or area or "Custom area", lsoas)
+        return Place(ca.name, "custom", area=ca, home=custom.home_authority(con, ca))
+    if not area:
+        raise ReportError("name an area (an authority, region, E92000001 or a ward code) or "
+                          "give --lsoas CODE ...")
+    if area.startswith("E05"):
+        codes = queries.lsoas_of_ward(con, area)
+        wards = queries.wards(con)
+        row = wards[wards["ward_code"] == area]
+        if not codes or row.empty:
+            raise ReportError(f"ward {area!r} has no LSOAs in the database (wards are the 2024 "
+                              "wards of the LSOA21 lookup); check the code")
+        ward_name = f"{row.iloc[0]['ward_name']} ward, {row.iloc[0]['lad24_name']}"
+        ca = custom.CustomArea(name or ward_name, "lsoa21", tuple(codes))
+        return Place(ca.name, "ward", area=ca, home=custom.home_authority(con, ca))
+    try:
+        found = queries.area(con, area)
+    except queries.UnknownArea as exc:
+        raise ReportError(str(exc)) from exc
+    return Place(found["area_name"], found["area_type"], area_code=area)
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=150, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _patches(geom) -> list[PathPatch]:
+    out = []
+    for poly in getattr(geom, "geoms", [geom]):
+        rings = [poly.exterior, *poly.interiors]
+        verts = np.concatenate([np.asarray(r.coords)[:, :2] for r in rings])
+        codes = np.concatenate([[MplPath.MOVETO] + [MplPath.LINETO] * (len(r.coords) - 2)
+                                + [MplPath.CLOSEPOLY] for r in rings])
+        out.append(PathPatch(MplPath(verts, codes)))
+    return out
+
+
+def map_png(con: Con, release: str, codes: list[str], title: str) -> tuple[bytes, str]:
+    """A static choropleth of the IMD decile of the given LSOAs, and its alt text."""
+    geo = queries.releases(con).set_index("release").loc[release, "geography"]
+    values = queries.lsoa_deciles(con, release, codes)
+    boundary_geo = BOUNDARY_GEOGRAPHY[geo]
+    if boundary_geo != geo:  # 2001 LSOAs have no boundaries: draw the unchanged ones
+        raise ReportError(f"{release} is on 2001 LSOAs, which have no boundaries; choose a "
+                          "later release for the map")
+    shapes = queries.geometries(con, boundary_geo, codes, "display")
+    if shapes.empty:
+        raise ReportError(f"no boundaries for the area's LSOAs in {release}")
+    deciles = dict(zip(values["lsoa_code"], values["decile"]))
+    fig, ax = plt.subplots(figsize=(6.4, 5.2))
+    patches, colours = [], []
+    for code, geom in zip(shapes["code"], shapely.from_wkb([bytes(b) for b in shapes["wkb"]])):
+        d = deciles.get(code)
+        for p in _patches(geom):
+            patches.append(p)
+            colours.append(VIRIDIS_10[int(d) - 1] if d is not None and not pd.isna(d)
+                           else NO_VALUE)
+    ax.add_collection(PatchCollection(patches, facecolor=colours, edgecolor="white",
+                                      linewidth=0.25))
+    lat = float(shapes[["min_lat", "max_lat"]].mean().mean())
+    ax.set_xlim(shapes["min_lon"].min(), shapes["max_lon"].max())
+    ax.set_ylim(shapes["min_lat"].min(), shapes["max_lat"].max())
+    ax.set_aspect(1 / np.cos(np.radians(lat)))
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=10)
+    ax.legend(handles=[Patch(color=VIRIDIS_10[i], label=f"{i + 1}" + (" most deprived" if i == 0
+                                                                       else " least deprived"
+                                                                       if i == 9 else ""))
+                       for i in range(10)],
+              title="National IMD decile", fontsize=7, title_fontsize=7, loc="center left",
+              bbox_to_anchor=(1.0, 0.5), frameon=False)
+    counts = pd.Series(list(deciles.values())).value_counts()
+    alt = (f"Map of the {len(shapes)} neighbourhoods (LSOAs) of {title}, shaded by national "
+           f"IMD decile from dark purple (decile 1, most deprived 10% in England) to yellow "
+           f"(decile 10, least deprived). {int(counts.get(1, 0))} are in decile 1 and "
+           f"{int(counts.get(10, 0))} in decile 10.")
+    return _png(fig), alt
+
+
+def tracking_png(series: pd.DataFrame, name: str) -> tuple[bytes, str]:
+    """Share of neighbourhoods in decile 1 by release: the place beside its comparators."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.0))
+    styles = {"area": ("#440154", "o", 2.2), "region": ("#31688e", "s", 1.4),
+              "home": ("#31688e", "s", 1.4), "england": ("#35b779", "^", 1.4)}
+    for (label, role), part in series.groupby(["label", "role"], sort=False):
+        colour, marker, width = styles.get(role, ("#888888", ".", 1))
+        ax.plot(part["year"], 100 * part["share_1"], marker=marker, color=colour,
+                linewidth=width, label=label)
+    ax.set_ylabel("% of neighbourhoods in\nEngland's most deprived 10%")
+    ax.set_xticks(sorted(series["year"].unique()))
+    ax.set_ylim(bottom=0)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, frameon=False)
+    ax.set_title(f"{name}: share of neighbourhoods in decile 1, by IoD release", fontsize=10)
+    own = series[series["role"] == "area"]
+    alt = (f"Line chart of the percentage of {name}'s neighbourhoods in England's most "
+           "deprived 10%: " + "; ".join(f"{int(y)} {100 * s:.1f}%" for y, s in
+                                        zip(own["year"], own["share_1"]))
+           + ", beside " + ", ".join(series.loc[series["role"] != "area", "label"].unique())
+           + ".")
+    return _png(fig), alt
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+# --- figures to sentences ----------------------------------------------------------------------
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def headline_sentences(name: str, summary: dict, tracking: dict, england: dict) -> list[str]:
+    """Plain-English sentences built only from the figures passed in."""
+    rel = summary["release"]
+    label = RELEASE_LABEL[rel]
+    out = []
+    prop, n = summary.get("prop_most_deprived_10"), summary["lsoa_count"]
+    if prop is not None:
+        text = (f"In the {label}, {100 * prop:.1f}% of {name}'s {n} neighbourhoods (LSOAs) were "
+                "among the 10% most deprived in England")
+        if summary.get("rank_prop_most_deprived_10"):
+            text += (f", {_ordinal(summary['rank_prop_most_deprived_10'])} highest of "
+                     f"{summary['n_areas']} local authorities (2024 boundaries)"
+                     + (" (where it would rank)" if summary.get("area_code") is None else ""))
+        out.append(text + ".")
+    if summary.get("avg_score") is not None and england.get("avg_score") is not None:
+        more = summary["avg_score"] > england["avg_score"]
+        out.append(f"Its population-weighted average IMD score was {summary['avg_score']:.1f}, "
+                   f"{'above' if more else 'below'} England's {england['avg_score']:.1f} "
+                   f"({'more' if more else 'less'} deprived than average).")
+    if summary.get("income_scale") is not None:
+        out.append(f"About {summary['income_scale']:,.0f} people in {name} were income-deprived "
+                   f"(income domain rate x population, {label}).")
+    releases = list(tracking["releases"].items())
+    if len(releases) >= 2:
+        (r0, a), (r1, b) = releases[-2], releases[-1]
+        s0, s1 = a["shares"]["1"], b["shares"]["1"]
+        direction = "rose" if s1 > s0 else "fell" if s1 < s0 else "was unchanged"
+        out.append(f"The share in England's most deprived 10% {direction} from {100 * s0:.1f}% "
+                   f"in the {RELEASE_LABEL[r0]} to {100 * s1:.1f}% in the {RELEASE_LABEL[r1]}"
+                   + (" (the two releases use different LSOA boundaries)"
+                      if a["geography"] != b["geography"] else "") + ".")
+    return out
+
+
+def health_sentences(name: str, profile: dict) -> list[str]:
+    out = []
+    for sex, noun in (("Male", "men"), ("Female", "women")):
+        h = profile["headline"].get(sex) or {}
+        le, eng = h.get("le"), h.get("le_england")
+        if le and le.get("value") is not None:
+            text = (f"Life expectancy at birth for {noun} in {name} was {le['value']:.1f} years "
+                    f"in {le['period_label']}")
+            if eng and eng.get("value") is not None and eng["period"] == le["period"]:
+                text += f", against {eng['value']:.1f} for England"
+            out.append(text + ".")
+        elif le and le.get("status") == "suppressed":
+            out.append(f"Life expectancy for {noun} in {name} is suppressed by OHID (too few "
+                       "deaths to publish).")
+        sii = h.get("sii")
+        if sii and sii.get("value") is not None:
+            out.append(f"Within {name}, {noun} in the most deprived areas could expect to live "
+                       f"about {sii['value']:.1f} fewer years than those in the least deprived "
+                       f"(Slope Index of Inequality, {sii['period_label']}).")
+        hle = h.get("hle")
+        if hle and hle.get("value") is not None and hle.get("poorer_health") is not None:
+            out.append(f"Healthy life expectancy for {noun} was {hle['value']:.1f} years, so "
+                       f"about {hle['poorer_health']:.1f} years are lived in poorer health "
+                       f"({hle['period_label']}).")
+    return out
+
+
+# --- the briefing --------------------------------------------------------------------------------
+
+def _latest_with_boundaries(con: Con) -> str:
+    rel = queries.releases(con)
+    return rel[rel["geography"] != "lsoa01"]["release"].iloc[-1]
+
+
+def _england_summary(con: Con, release: str) -> dict:
+    return analysis.area_summary(con, queries.ENGLAND, release)
+
+
+def _tracking_series(con: Con, place: Place, tracking: dict) -> pd.DataFrame:
+    rows = []
+    years = {r: RELEASES[r]["year"] for r in RELEASES}
+    for rel, r in tracking["releases"].items():
+        rows.append({"label": place.name, "role": "area", "year": years[rel],
+                     "share_1": r["shares"]["1"]})
+    comps = []
+    if place.kind == "lad":
+        comp = analysis.comparison(con, place.area_code, k=0)
+        comps = [(c, g) for c, g in comp.groupby("role") if c in ("region", "england")]
+    elif place.kind in ("ward", "custom") and place.home:
+        comp = analysis.comparison(con, place.home["area_code"], k=0)
+        comp.loc[comp["role"] == "area", "role"] = "home"
+        comps = [(c, g) for c, g in comp.groupby("role") if c in ("home", "england")]
+    elif place.kind == "region":
+        comp = analysis.comparison(con, place.area_code, k=0)
+        comps = [(c, g) for c, g in comp.groupby("role") if c == "england"]
+    for role, g in comps:
+        for _, row in g.iterrows():
+            rows.append({"label": row["area_name"], "role": role, "year": years[row["release"]],
+                         "share_1": row["share_1"]})
+    return pd.DataFrame(rows)
+
+
+def build_briefing(con: Con, place: Place, release: str | None = None) -> dict:
+    """Every figure, sentence and image of a briefing, as plain data."""
+    release = release or _latest_with_boundaries(con)
+    if release not in set(queries.releases(con)["release"]):
+        raise ReportError(f"release {release!r} is not loaded")
+    geography = queries.releases(con).set_index("release").loc[release, "geography"]
+    if place.kind in ("ward", "custom"):
+        summary = custom.summary(con, place.area, release)
+        tracking = custom.deciles(con, place.area)
+        codes = custom.codes_on(con, place.area, geography)
+        hidden_rep = hidden.report(con, None, release, lsoa_codes=codes, label=place.name)
+        health_code = place.home["area_code"] if place.home else None
+    else:
+        summary = analysis.area_summary(con, place.area_code, release)
+        tracking = analysis.decile_tracking(con, place.area_code)
+        codes = queries.lsoa_values(con, release, place.area_code)["lsoa_code"].tolist()
+        hidden_rep = hidden.report(con, place.area_code, release) if place.kind == "lad" else None
+        health_code = place.area_code
+    england = _england_summary(con, release)
+    label = RELEASE_LABEL[release]
+    map_bytes, map_alt = map_png(con, release, codes, f"{place.name}, {label}")
+    series = _tracking_series(con, place, tracking)
+    track_bytes, track_alt = tracking_png(series, place.name)
+    profile = health.area_profile(con, health_code) if health_code else None
+    health_name = place.name if place.kind not in ("ward", "custom") else (
+        place.home["area_name"] if place.home else None)
+
+    measures = []
+    for key, text in MEASURE_LABELS.items():
+        value = summary.get(key)
+        measures.append({
+            "label": text, "value": _fmt(key, value), "england": _fmt(key, england.get(key)),
+            "rank": (f"{summary[f'rank_{key}']} of {summary['n_areas']}"
+                     if summary.get(f"rank_{key}") else ""),
+            "note": summary["unavailable"].get(key, "")})
+    flagged = hidden_rep["flagged"].head(FLAGGED_ROWS) if hidden_rep is not None else None
+    return {
+        "title": f"{place.name}: deprivation and health briefing",
+        "place": place, "release": release, "release_label": label,
+        "generated": date.today().isoformat(),
+        "built": queries.build_info(con).get("built_at", "?"),
+        "measures": measures,
+        "sentences": headline_sentences(place.name, summary, tracking, england),
+        "map": {"src": _data_uri(map_bytes), "alt": map_alt, "png": map_bytes},
+        "tracking": {"src": _data_uri(track_bytes), "alt": track_alt, "png": track_bytes,
+                     "table": series.assign(share=(100 * series["share_1"]).round(1))
+                     .pivot_table(index="label", columns="year", values="share", sort=False)},
+        "relative_warning": RELATIVE_WARNING,
+        "hidden": hidden_rep, "hidden_sentences": hidden.quotable(hidden_rep) if hidden_rep
+        else [], "flagged": flagged,
+        "health": profile, "health_name": health_name,
+        "health_sentences": health_sentences(health_name, profile) if profile else [],
+        "sources": [s for s in SOURCES if s.in_mirror or s.kind != "health"],
+        "attribution": ATTRIBUTION, "licence_url": OGL_URL,
+        "unavailable": summary["unavailable"],
+    }
+
+
+def _fmt(key: str, value) -> str:
+    if value is None:
+        return "not available"
+    if key in ("prop_most_deprived_10", "extent"):
+        return f"{100 * value:.1f}%"
+    if key in ("income_scale", "employment_scale"):
+        return f"{value:,.0f}"
+    return f"{value:,.1f}"
+
+
+_ENV = jinja2.Environment(loader=jinja2.PackageLoader("inequality", "templates"),
+                          autoescape=jinja2.select_autoescape(["html"]))
+
+
+def render_html(briefing: dict) -> str:
+    return _ENV.get_template("briefing.html").render(b=briefing)
+
+
+def write_pdf(html: str, path: Path) -> None:
+    import weasyprint  # imported here: only the PDF path needs it
+
+    weasyprint.HTML(string=html).write_pdf(str(path))
+
+
+def write_report(con: Con, out: Path, area: str | None = None, *, release: str | None = None,
+                 lsoas: list[str] | None = None, name: str | None = None) -> dict:
+    """Write a briefing to ``out`` (.html or .pdf) and return the briefing data."""
+    out = Path(out)
+    if out.suffix.lower() not in (".html", ".pdf"):
+        raise ReportError(f"output {out.name!r} must end in .html or .pdf")
+    place = resolve(con, area, lsoas, name)
+    briefing = build_briefing(con, place, release)
+    html = render_html(briefing)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    if out.suffix.lower() == ".html":
+        tmp.write_text(html, encoding="utf-8")
+    else:
+        write_pdf(html, tmp)
+    tmp.replace(out)
+    return briefing

@@ -1,0 +1,74 @@
+"""Briefings: HTML and PDF from the report CLI, sentences built from the figures."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from inequality import analysis, db, report
+from inequality.cli import main
+
+
+@pytest.fixture(scope="module")
+def con(fixture_db):
+    with db.connect(fixture_db) as c:
+        yield c
+
+
+def test_report_cli_writes_html(fixture_db, tmp_path, capsys):
+    out = tmp_path / "hartlepool.html"
+    code = main(["report", "E06000001", "--release", "iod2019", "--db", str(fixture_db),
+                 "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    html = out.read_text()
+    assert "Hartlepool: deprivation and health briefing" in html
+    assert html.count('<img src="data:image/png;base64,') == 2
+    assert 'alt="Map of the 58 neighbourhoods' in html
+    assert "Open Government Licence" in html and "IoD 2019" in html
+    assert "relative measure" in html
+
+
+def test_report_cli_writes_a_pdf_that_renders(fixture_db, tmp_path, capsys):
+    out = tmp_path / "rutland.pdf"
+    code = main(["report", "E06000017", "--db", str(fixture_db), "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    assert out.read_bytes()[:5] == b"%PDF-"
+    if not shutil.which("pdftoppm"):
+        pytest.skip("pdftoppm (Debian poppler-utils) not installed: PDF not rasterised")
+    subprocess.run(["pdftoppm", "-png", "-r", "40", str(out), str(tmp_path / "page")],
+                   check=True)
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert pages and all(p.stat().st_size > 5_000 for p in pages)
+
+
+def test_report_for_custom_lsoas(fixture_db, con, tmp_path, capsys):
+    codes = [r[0] for r in con.execute(
+        "SELECT lsoa_code FROM lsoa WHERE geography = 'lsoa21' AND lad24_code = 'E06000017' "
+        "LIMIT 6").fetchall()]
+    out = tmp_path / "patch.html"
+    code = main(["report", "Our patch", "--lsoas", *codes, "--release", "iod2025", "--db",
+                 str(fixture_db), "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    html = out.read_text()
+    assert "Our patch: deprivation and health briefing" in html
+    assert "community-defined area of 6 LSOAs" in html and "mostly in Rutland" in html
+
+
+def test_report_rejects_bad_output_and_area(fixture_db, tmp_path, capsys):
+    assert main(["report", "E06000001", "--db", str(fixture_db), "--out",
+                 str(tmp_path / "x.docx")]) == 2
+    assert "must end in .html or .pdf" in capsys.readouterr().err
+    assert main(["report", "E0600000", "--db", str(fixture_db), "--out",
+                 str(tmp_path / "x.html")]) == 2
+
+
+def test_sentences_quote_the_computed_figures(con):
+    s = analysis.area_summary(con, "E06000001", "iod2019")
+    t = analysis.decile_tracking(con, "E06000001")
+    e = analysis.area_summary(con, "E92000001", "iod2019")
+    text = " ".join(report.headline_sentences("Hartlepool", s, t, e))
+    assert f"{100 * s['prop_most_deprived_10']:.1f}% of Hartlepool's 58 neighbourhoods" in text
+    assert f"{s['avg_score']:.1f}, above England's {e['avg_score']:.1f}" in text
+    assert "IoD 2019 to" in text or "in the IoD 2025" in text
