@@ -1,0 +1,541 @@
+"""Choropleth maps of LSOAs as pydeck decks: palettes, classes, legends, view fitting.
+
+No streamlit here: :func:`choropleth` reads the database through :mod:`inequality.queries`
+and returns plain data (a GeoJSON FeatureCollection as text, a legend, a view, notes), and
+:func:`deck` turns that into a :class:`pydeck.Deck`. The app caches both; the benchmarks and
+tests call them directly.
+
+Palette: *viridis* in ten classes (van der Walt & Smith, 2015, as in matplotlib), which is
+perceptually uniform, readable by people with the common forms of colour-blindness and in
+greyscale. Dark purple is always the most deprived end (decile 1, rank 1, highest score),
+yellow the least deprived, so the map reads the same for every measure and with no basemap.
+
+Payload: geometry is the simplified display or overview column precomputed at build time,
+rounded to 4 decimal places (about 10 m) and serialised without indentation (pydeck's own
+``to_json`` indents every number onto its own line, which would triple the size).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pydeck as pdk
+import shapely
+from pydeck.bindings.json_tools import default_serialize
+
+from . import queries
+from .queries import ENGLAND, Con
+
+PALETTE_NAME = "viridis, 10 classes (colour-blind safe; dark purple = most deprived)"
+
+#: viridis sampled at ten even steps, dark (most deprived) to light (least deprived).
+VIRIDIS_10: tuple[str, ...] = ("#440154", "#482878", "#3e4a89", "#31688e", "#26828e",
+                               "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725")
+NO_VALUE = "#bdbdbd"
+
+#: How a measure can be shown, in the order offered.
+KINDS: dict[str, str] = {"decile": "National decile (1 = most deprived 10%)",
+                         "rank": "National rank (1 = most deprived)",
+                         "score": "Score (higher = more deprived)"}
+
+#: Measures whose score is a rate (share of people), shown as a percentage.
+RATE_MEASURES = frozenset({"income", "employment", "idaci", "idaopi"})
+
+#: The index and the seven domains, whose deciles every tooltip lists.
+PROFILE_MEASURES = ("imd", "income", "employment", "education", "health", "crime",
+                    "barriers", "living_environment")
+
+#: Boundaries the map can draw for each release geography (2001 LSOAs have none).
+BOUNDARY_GEOGRAPHY = {"lsoa11": "lsoa11", "lsoa21": "lsoa21", "lsoa01": "lsoa11"}
+MSOA_GEOGRAPHY = {"lsoa11": "msoa11", "lsoa21": "msoa21"}
+
+_DECIMALS = 4
+_ENGLAND_BOUNDS = (-6.4, 49.9, 1.8, 55.8)
+
+
+def hex_to_rgb(colour: str) -> list[int]:
+    """``#rrggbb`` to ``[r, g, b]``.
+
+    >>> hex_to_rgb("#440154")
+    [68, 1, 84]
+    """
+    c = colour.lstrip("#")
+    return [int(c[i:i + 2], 16) for i in (0, 2, 4)]
+
+
+def decile_colour(decile: int) -> str:
+    """Colour of a national decile (1 = most deprived = darkest).
+
+    >>> decile_colour(1), decile_colour(10)
+    ('#440154', '#fde725')
+    """
+    return VIRIDIS_10[int(decile) - 1]
+
+
+# --- classes and legends ---------------------------------------------------------------------
+
+@dataclass
+class Legend:
+    """What the colours mean: a title, (colour, label) steps, or a gradient, and a note."""
+
+    title: str
+    steps: list[tuple[str, str]] = field(default_factory=list)
+    gradient: tuple[str, str] | None = None  # labels at the dark and light ends
+    note: str = ""
+
+
+def classify(values: pd.Series, kind: str, n_national: int) -> tuple[np.ndarray, Legend]:
+    """Colour every value and describe the colours.
+
+    ``decile``: the ten national deciles. ``rank``: a continuous scale over the national
+    rank 1..N (comparable between areas). ``score``: ten classes, each a tenth of the LSOAs
+    shown (quantiles), the highest scores darkest. Missing values are grey.
+
+    Returns an ``(n, 3)`` uint8 RGB array and the :class:`Legend`.
+
+    >>> colours, legend = classify(pd.Series([1, 10, None]), "decile", 100)
+    >>> colours.tolist()
+    [[68, 1, 84], [253, 231, 37], [189, 189, 189]]
+    """
+    vals = pd.to_numeric(values, errors="coerce").astype("float64").to_numpy()
+    palette = np.array([hex_to_rgb(c) for c in VIRIDIS_10], dtype=float)
+    out = np.tile(np.array(hex_to_rgb(NO_VALUE), dtype=float), (len(vals), 1))
+    ok = ~np.isnan(vals)
+    if kind == "decile":
+        idx = np.clip(vals[ok].astype(int) - 1, 0, 9)
+        out[ok] = palette[idx]
+        legend = Legend("National decile", [(c, _decile_label(i + 1))
+                                            for i, c in enumerate(VIRIDIS_10)],
+                        note="Decile 1 = the most deprived 10% of LSOAs in England.")
+    elif kind == "rank":
+        t = np.clip((vals[ok] - 1) / max(n_national - 1, 1), 0, 1) * 9
+        lo = np.floor(t).astype(int)
+        hi = np.minimum(lo + 1, 9)
+        frac = (t - lo)[:, None]
+        out[ok] = palette[lo] * (1 - frac) + palette[hi] * frac
+        legend = Legend("National rank", gradient=("1 (most deprived)",
+                                                   f"{n_national:,} (least deprived)"),
+                        note=f"Rank among all {n_national:,} LSOAs in England.")
+    elif kind == "score":
+        legend = Legend("Score", note="Higher score = more deprived. Classes are tenths of "
+                                      "the LSOAs on this map, not national deciles.")
+        if ok.any():
+            edges = np.unique(np.quantile(vals[ok], np.linspace(0, 1, 11)))
+            # class 0 = highest scores = darkest
+            cls = np.clip(np.searchsorted(edges, vals[ok], side="right") - 1, 0,
+                          len(edges) - 2 if len(edges) > 1 else 0)
+            n_cls = max(len(edges) - 1, 1)
+            colour_idx = _spread(n_cls)[::-1]
+            out[ok] = palette[colour_idx[cls]]
+            legend.steps = [(VIRIDIS_10[colour_idx[i]],
+                             f"{edges[i]:.3g} to {edges[min(i + 1, len(edges) - 1)]:.3g}")
+                            for i in reversed(range(n_cls))]
+    else:
+        raise ValueError(f"map value kind {kind!r} is not one of {sorted(KINDS)}")
+    if (~ok).any():
+        legend.steps.append((NO_VALUE, "No value"))
+    return out.round().astype(np.uint8), legend
+
+
+def _spread(n: int) -> np.ndarray:
+    """Palette indices for ``n`` classes spread over the ten colours."""
+    return np.round(np.linspace(0, 9, n)).astype(int) if n > 1 else np.array([0])
+
+
+def _decile_label(d: int) -> str:
+    return {1: "1 most deprived", 10: "10 least deprived"}.get(d, str(d))
+
+
+def legend_html(legend: Legend) -> str:
+    """The legend as a small, self-contained HTML block (escaped text)."""
+    title = f"<div style='font-weight:600;margin-bottom:4px'>{html.escape(legend.title)}</div>"
+    body = ""
+    if legend.gradient:
+        ramp = ", ".join(VIRIDIS_10)
+        lo, hi = (html.escape(x) for x in legend.gradient)
+        body += (f"<div style='height:14px;width:100%;max-width:420px;border:1px solid #888;"
+                 f"background:linear-gradient(to right, {ramp})'></div>"
+                 f"<div style='display:flex;justify-content:space-between;max-width:420px;"
+                 f"font-size:0.85em'><span>{lo}</span><span>{hi}</span></div>")
+    items = "".join(
+        f"<span style='display:inline-flex;align-items:center;margin:2px 10px 2px 0'>"
+        f"<span style='display:inline-block;width:16px;height:16px;background:{c};"
+        f"border:1px solid #555;margin-right:4px'></span>{html.escape(label)}</span>"
+        for c, label in legend.steps)
+    note = (f"<div style='font-size:0.85em;color:#555;margin-top:2px'>"
+            f"{html.escape(legend.note)}</div>" if legend.note else "")
+    return f"<div role='img' aria-label='Map legend'>{title}{body}<div>{items}</div>{note}</div>"
+
+
+# --- values shown -----------------------------------------------------------------------------
+
+def format_value(value, kind: str, measure: str, n_national: int) -> str:
+    """A value as the tooltip and tables show it.
+
+    >>> format_value(3, "decile", "imd", 100), format_value(12, "rank", "imd", 32844)
+    ('3 of 10', '12 of 32,844')
+    >>> format_value(0.1234, "score", "income", 1)
+    '12.3%'
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
+        return "no value"
+    if kind == "decile":
+        return f"{int(value)} of 10"
+    if kind == "rank":
+        return f"{int(value):,} of {n_national:,}"
+    return f"{float(value):.1%}" if measure in RATE_MEASURES else f"{float(value):.2f}"
+
+
+# --- geometry -------------------------------------------------------------------------------
+
+def _shapes(wkb: pd.Series) -> np.ndarray:
+    return shapely.from_wkb([bytes(b) for b in wkb])
+
+
+def _rounded(geoms: np.ndarray) -> np.ndarray:
+    return shapely.transform(geoms, lambda c: np.round(c, _DECIMALS))
+
+
+def feature_collection(geoms: np.ndarray, properties: list[dict]) -> str:
+    """A GeoJSON FeatureCollection as compact text (coordinates rounded to about 10 m),
+    built without re-parsing geometry."""
+    parts = [f'{{"type":"Feature","geometry":{g},"properties":{_compact(p)}}}'
+             for g, p in zip(shapely.to_geojson(_rounded(geoms)), properties)]
+    return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
+
+
+_POLYGON_PREFIX = '{"type":"Polygon","coordinates":'
+
+
+def polygon_rows(geoms: np.ndarray, properties: list[dict]) -> str:
+    """PolygonLayer data as compact JSON text: one row per polygon part, its rings under
+    ``p`` and the feature's properties beside them (multipolygons become several rows).
+
+    About 70 bytes a feature smaller than GeoJSON, which matters for England's 33,000 LSOAs.
+    """
+    parts, index = shapely.get_parts(geoms, return_index=True)
+    texts = shapely.to_geojson(_rounded(parts))
+    props = [_compact(p)[1:-1] for p in properties]
+    rows = []
+    for text, i in zip(texts, index):
+        if not text.startswith(_POLYGON_PREFIX):  # not a polygon part: nothing to fill
+            continue
+        rows.append('{"p":' + text[len(_POLYGON_PREFIX):-1] + ("," + props[i] if props[i]
+                                                                else "") + "}")
+    return "[" + ",".join(rows) + "]"
+
+
+def _compact(obj) -> str:
+    return json.dumps(obj, separators=(",", ":"), allow_nan=False)
+
+
+#: Holes smaller than this (square degrees, about 0.7 km2) in a dissolved area are gaps
+#: between simplified LSOA boundaries, not enclaves, and are filled.
+_MIN_HOLE = 1e-4
+
+
+def dissolve(geoms: np.ndarray):
+    """The union of LSOAs with the slivers between their simplified boundaries filled.
+
+    >>> from shapely.geometry import box
+    >>> round(dissolve(np.array([box(0, 0, 1, 1), box(1.0001, 0, 2, 1)])).area, 3)
+    2.0
+    """
+    union = shapely.union_all(geoms)
+    if shapely.is_empty(union):
+        return union
+    union = shapely.buffer(shapely.buffer(union, 0.00005, join_style="mitre"), -0.00005,
+                           join_style="mitre")
+    parts = [shapely.Polygon(p.exterior, [r for r in p.interiors
+                                          if shapely.Polygon(r).area > _MIN_HOLE])
+             for p in shapely.get_parts(union) if p.geom_type == "Polygon"]
+    return shapely.MultiPolygon(parts) if len(parts) > 1 else parts[0]
+
+
+def _lines(geom) -> str | None:
+    """The boundary of a (multi)polygon as GeoJSON FeatureCollection text."""
+    if geom is None or shapely.is_empty(geom):
+        return None
+    return feature_collection(np.array([shapely.boundary(geom)]), [{}])
+
+
+def fit_view(bounds: tuple[float, float, float, float], width: int = 760,
+             height: int = 560, padding: float = 0.92) -> pdk.ViewState:
+    """The Web Mercator view that fits ``(west, south, east, north)`` in a viewport
+    (deck.gl's 512-pixel world tiles).
+
+    >>> v = fit_view((-1.61, 52.36, -1.42, 52.46))
+    >>> round(v.latitude, 2), round(v.longitude, 2), 10 < v.zoom < 13
+    (52.41, -1.52, True)
+    """
+    west, south, east, north = bounds
+    lon_span = max(east - west, 1e-4)
+
+    def merc(lat: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    y_span = max(merc(north) - merc(south), 1e-6)
+    zoom_x = math.log2(width * padding * 360 / (512 * lon_span))
+    zoom_y = math.log2(height * padding * 2 * math.pi / (512 * y_span))
+    mid_y = (merc(north) + merc(south)) / 2
+    lat = math.degrees(2 * math.atan(math.exp(mid_y)) - math.pi / 2)
+    return pdk.ViewState(latitude=lat, longitude=(west + east) / 2,
+                         zoom=round(min(zoom_x, zoom_y, 15), 2), pitch=0, bearing=0)
+
+
+# --- the map --------------------------------------------------------------------------------
+
+@dataclass
+class Choropleth:
+    """Everything one map shows, as plain data (cacheable, serialisable)."""
+
+    release: str
+    area_code: str
+    area_name: str
+    measure: str
+    measure_label: str
+    kind: str
+    level: str
+    rows: str  # PolygonLayer data, JSON text
+    feature_count: int
+    legend: Legend
+    view: pdk.ViewState
+    tooltip_html: str
+    outline: str | None = None
+    msoa: str | None = None
+    notes: list[str] = field(default_factory=list)
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    shapes: np.ndarray | None = None
+    properties: list[dict] = field(default_factory=list)
+
+    def geojson(self) -> str:
+        """What the map shows (LSOAs, their values and colours) as GeoJSON text."""
+        return feature_collection(self.shapes, self.properties)
+
+
+def choropleth(con: Con, release: str, area_code: str, measure: str = "imd",
+               kind: str = "decile", *, msoa: bool = False) -> Choropleth:
+    """Build the map of one measure for an area's LSOAs in one release.
+
+    England is drawn from the overview geometry with minimal properties (code, name, value);
+    a region or authority from the display geometry, with every domain's decile in the
+    tooltip and the area's outline. IoD 2010 is on 2001 LSOAs, for which no boundaries are
+    published: its values are drawn on the 2011 boundaries of the LSOAs the ONS lookup marks
+    unchanged (U) between 2001 and 2011, and the notes say how many could not be drawn.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"map value kind {kind!r} is not one of {sorted(KINDS)}")
+    rel = queries.releases(con).set_index("release")
+    if release not in rel.index:
+        raise queries.UnknownArea(f"release {release!r} is not loaded; loaded: "
+                                  f"{', '.join(rel.index)}")
+    geography = rel.loc[release, "geography"]
+    n_national = int(rel.loc[release, "lsoa_count"])
+    place = queries.area(con, area_code)
+    labels = _labels(con)
+    if measure not in labels:
+        raise LookupError(f"measure {measure!r} is not one of {', '.join(labels)}")
+    label = labels[measure]
+    england = area_code == ENGLAND
+    level = "overview" if england else "display"
+
+    values = _values(con, release, area_code, measure, england)
+    column = f"{measure}_{kind}"
+    if column not in values.columns or values[column].isna().all():
+        raise LookupError(f"{release} holds no {kind} for {label}; choose another measure "
+                          "or value")
+    notes: list[str] = []
+    every = values
+    values, boundary_geo = _on_boundaries(con, values, geography, notes)
+    geo = queries.geometries(con, boundary_geo, values["boundary_code"].tolist(), level)
+    values = values.merge(geo, left_on="boundary_code", right_on="code", how="inner")
+    if values.empty:
+        raise LookupError(f"no boundaries to draw for {place['area_name']} in {release}")
+    shapes = _shapes(values["wkb"])
+    colours, legend = classify(values[column], kind, n_national)
+    profile = [] if england else [m for m in PROFILE_MEASURES
+                                  if f"{m}_decile" in values.columns
+                                  and values[f"{m}_decile"].notna().any()]
+    props = _properties(values, column, kind, measure, n_national, colours, profile,
+                        minimal=england)
+    outline = None if england else _lines(dissolve(shapes))
+    bounds = (_ENGLAND_BOUNDS if england else
+              (values["min_lon"].min(), values["min_lat"].min(),
+               values["max_lon"].max(), values["max_lat"].max()))
+    if england:
+        notes.append("England-wide view: simplified boundaries (about 100 m) and a short "
+                     "tooltip; pick an authority or region for every domain's decile.")
+    table_cols = ["lsoa_code", "lsoa_name", column] + [f"{m}_decile" for m in profile
+                                                      if f"{m}_decile" != column]
+    table = every[table_cols].reset_index(drop=True)
+    if geography == "lsoa01":
+        table["on_map"] = table["lsoa_code"].isin(values["lsoa_code"])
+    return Choropleth(
+        release=release, area_code=area_code, area_name=place["area_name"], measure=measure,
+        measure_label=label, kind=kind, level=level,
+        rows=polygon_rows(shapes, props), feature_count=len(props), legend=legend,
+        view=fit_view(bounds), tooltip_html=_tooltip(label, kind, profile, labels),
+        outline=outline,
+        msoa=_msoa_lines(con, geography, area_code) if msoa and not england else None,
+        notes=notes, table=table, shapes=shapes,
+        properties=props)
+
+
+def _values(con: Con, release: str, area_code: str, measure: str, england: bool
+            ) -> pd.DataFrame:
+    if england:
+        v = queries.measure_values(con, release, measure)
+        return v.rename(columns={"score": f"{measure}_score", "rank": f"{measure}_rank",
+                                 "decile": f"{measure}_decile"})
+    return queries.lsoa_values(con, release, area_code)
+
+
+def _on_boundaries(con: Con, values: pd.DataFrame, geography: str, notes: list[str]
+                   ) -> tuple[pd.DataFrame, str]:
+    """Attach the boundary code each LSOA is drawn with (2001 LSOAs: unchanged ones only)."""
+    boundary_geo = BOUNDARY_GEOGRAPHY[geography]
+    if geography != "lsoa01":
+        return values.assign(boundary_code=values["lsoa_code"]), boundary_geo
+    same = queries.unchanged_lsoas(con, "lsoa01", "lsoa11")
+    mapped = values.merge(same, left_on="lsoa_code", right_on="from_code", how="inner")
+    notes.append(
+        f"IoD 2010 is published on 2001 LSOAs, for which no boundaries exist. The map shows "
+        f"its values on the 2011 boundaries of the {len(mapped):,} of {len(values):,} LSOAs "
+        f"that the ONS lookup marks unchanged between 2001 and 2011; the "
+        f"{len(values) - len(mapped):,} that were split, merged or redrawn are not drawn "
+        "(the table below lists every LSOA).")
+    return (mapped.drop(columns=["from_code"]).rename(columns={"to_code": "boundary_code"}),
+            boundary_geo)
+
+
+def _properties(values: pd.DataFrame, column: str, kind: str, measure: str, n_national: int,
+                colours: np.ndarray, profile: list[str], *, minimal: bool = False
+                ) -> list[dict]:
+    """Per-feature properties: code, name, value (number and text), colour, domain deciles;
+    ``minimal`` (England) keeps only code, name, the value's text and the colour."""
+    names = values["lsoa_name"].fillna(values["lsoa_code"]).tolist()
+    raw = values[column].astype("float64").tolist()
+    out = []
+    deciles = {m: values[f"{m}_decile"].tolist() for m in profile}
+    for i, (code, name, v) in enumerate(zip(values["lsoa_code"], names, raw)):
+        p = {"code": code, "name": name, "label": format_value(v, kind, measure, n_national),
+             "c": colours[i].tolist()}
+        if not minimal:
+            p["value"] = None if math.isnan(v) else (int(v) if kind != "score" else v)
+        for m in profile:
+            d = deciles[m][i]
+            p[f"d_{m}"] = "–" if pd.isna(d) else int(d)
+        out.append(p)
+    return out
+
+
+def _labels(con: Con) -> dict[str, str]:
+    """Measure id to official name."""
+    table = queries.measures(con)
+    return dict(zip(table["measure"], table["label"]))
+
+
+def _tooltip(label: str, kind: str, profile: list[str], labels: dict[str, str]) -> str:
+    """Tooltip template: the LSOA, the value shown and (not for England) every domain's
+    decile; ``{name}`` etc. are filled in from each polygon's properties."""
+    head = (f"<b>{{name}}</b><br/>{{code}}<br/>{html.escape(label)} "
+            f"{html.escape(kind)}: <b>{{label}}</b>")
+    if not profile:
+        return head
+    rows = "".join(f"<tr><td>{html.escape(_short(labels[m]))}</td><td>{{d_{m}}}</td></tr>"
+                   for m in profile)
+    return (head + "<br/><span style='font-size:0.85em'>National deciles "
+            "(1 = most deprived):</span><table style='font-size:0.85em'>" + rows + "</table>")
+
+
+def _short(label: str) -> str:
+    return "IMD" if label.startswith("Index of Multiple") else label
+
+
+def _msoa_lines(con: Con, geography: str, area_code: str) -> str | None:
+    """Outlines of the MSOAs an area's LSOAs belong to (none for 2001 LSOAs)."""
+    msoa_geo = MSOA_GEOGRAPHY.get(geography)
+    if msoa_geo is None:
+        return None
+    codes = queries.msoa_codes(con, geography, area_code)
+    if not codes:
+        return None
+    geo = queries.geometries(con, msoa_geo, codes, "display")
+    lines = shapely.boundary(_shapes(geo["wkb"]))
+    return feature_collection(lines, [{"code": c, "name": n}
+                                      for c, n in zip(geo["code"], geo["name"])])
+
+
+# --- the deck ------------------------------------------------------------------------------
+
+class CompactDeck(pdk.Deck):
+    """A :class:`pydeck.Deck` whose JSON is compact, carries GeoJSON text verbatim and is
+    computed once (Streamlit calls ``to_json`` on every render)."""
+
+    def __init__(self, *args, raw: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._raw = raw or {}
+        self._json: str | None = None
+
+    def to_json(self) -> str:
+        if self._json is None:
+            text = json.dumps(self, sort_keys=True, default=_serialise, separators=(",", ":"))
+            for token, payload in self._raw.items():
+                text = text.replace(json.dumps(token), payload)
+            self._json = text
+        return self._json
+
+
+def _serialise(o):
+    out = default_serialize(o)
+    if isinstance(out, dict):
+        out.pop("_raw", None)
+        out.pop("_json", None)
+    return out
+
+
+BASEMAP_STYLE = "light"
+
+
+def deck(m: Choropleth, *, basemap: bool = False, height: int = 560) -> CompactDeck:
+    """The pydeck deck for a :class:`Choropleth`.
+
+    Without ``basemap`` no tiles or styles are requested at all: the LSOAs, the area outline
+    and the legend stand on their own, offline. With it, CARTO's light
+    basemap is drawn under the polygons when it loads.
+    """
+    raw = {"__LSOAS__": m.rows}
+    fill = pdk.Layer("PolygonLayer", data="__LSOAS__", id="lsoas", pickable=True,
+                     stroked=m.level != "overview", filled=True, opacity=0.9,
+                     get_polygon="p", get_fill_color="c", get_line_color=[255, 255, 255],
+                     line_width_min_pixels=0.5, auto_highlight=True,
+                     highlight_color=[255, 128, 0, 220])
+    layers = [fill]
+    if m.msoa:
+        raw["__MSOA__"] = m.msoa
+        layers.append(pdk.Layer("GeoJsonLayer", data="__MSOA__", id="msoa", stroked=True,
+                                filled=False, get_line_color=[90, 90, 90, 220],
+                                line_width_min_pixels=1.2, pickable=False))
+    if m.outline:
+        raw["__OUTLINE__"] = m.outline
+        layers += [pdk.Layer("GeoJsonLayer", data="__OUTLINE__", id="outline-halo",
+                             stroked=True, filled=False, get_line_color=[255, 255, 255, 255],
+                             line_width_min_pixels=5, pickable=False),
+                   pdk.Layer("GeoJsonLayer", data="__OUTLINE__", id="outline", stroked=True,
+                             filled=False, get_line_color=[20, 20, 20, 255],
+                             line_width_min_pixels=2, pickable=False)]
+    tooltip = {"html": m.tooltip_html,
+               "style": {"backgroundColor": "#222", "color": "#fff", "fontSize": "13px"}}
+    if basemap:
+        return CompactDeck(layers=layers, initial_view_state=m.view, tooltip=tooltip,
+                           map_provider="carto", map_style=BASEMAP_STYLE, height=height,
+                           raw=raw)
+    # No map_style: pydeck then writes its "__MAP_STYLE__" sentinel, which Streamlit reads
+    # as "no basemap" (map_style=None would make Streamlit fetch its own CARTO style).
+    return CompactDeck(layers=layers, initial_view_state=m.view, tooltip=tooltip,
+                       map_provider=None, height=height, raw=raw)
