@@ -25,11 +25,12 @@ import pandas as pd
 import pyarrow as pa
 
 from . import config, fetch
+from .hidden import derive_spatial
 from .readers import READERS, ReaderError
 from .readers.iod import MEASURES
 from .sources import RELEASES, SOURCES, Source
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 
 
@@ -362,6 +363,7 @@ def build(db: Path | None = None, *, mirror: Path | None = None, raw_dir: Path |
                     f"{f', {len(missing)} optional column(s) absent' if missing else ''}"
                     f" ({time.perf_counter() - t:.1f}s)")
             _derive(con)
+            derive_spatial(con, log)  # national queen neighbours and the LISA cache
             con.execute("DELETE FROM build_info")
             con.executemany("INSERT INTO build_info VALUES (?, ?)", [
                 ["schema_version", SCHEMA_VERSION],

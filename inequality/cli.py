@@ -1,4 +1,4 @@
-"""``python -m inequality``: sources | build | check | summary | deciles.
+"""``python -m inequality``: sources | build | check | summary | deciles | hidden | report.
 
 Exit codes: 0 ok, 1 failure (the message says what is wrong and how to fix it), 2 usage.
 Every command takes ``--db`` (default ``INEQUALITY_DB``, else ``data/inequality.duckdb``).
@@ -163,6 +163,68 @@ def cmd_deciles(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_hidden(args: argparse.Namespace) -> int:
+    from . import hidden
+
+    domains = tuple(args.domains) if args.domains else hidden.DEFAULT_DOMAINS
+    with _connect(args) as con:
+        release = args.release or _latest_release(con)
+        try:
+            rep = hidden.report(con, args.area, release, domains=domains)
+        except hidden.UnknownArea as exc:
+            raise UsageError(str(exc)) from exc
+    if args.json:
+        _print_json(hidden.to_json(rep))
+        return EXIT_OK
+    s = rep["summary"]
+    print(f"{rep['area_name']} ({rep['area_code']}), {rep['release']}: {rep['lsoa_count']} "
+          f"LSOAs; {s['flagged_count']} flagged (decile 1 = most deprived 10% of England)")
+    prof = rep["profile"]
+    print(f"  shape of its {prof['label']} deciles: closest ONS template '{prof['profile_label']}'"
+          f" ({prof['distance']:.1f} percentage points away)")
+    if prof.get("internal_disparity") is not None:
+        unit = prof["disparity_unit"]
+        value = prof["internal_disparity"] * (100 if unit == "percentage points" else 1)
+        print(f"  internal disparity: {value:.1f} {unit}")
+    gm = prof.get("global_moran")
+    if gm and gm.get("I") is not None:
+        print(f"  global Moran's I: {gm['I']:.3f} (pseudo p = {gm['p_sim']:.3f})")
+    for m, o in rep["outside"].items():
+        if o["available"]:
+            t = o["table"].set_index("max_decile")
+            print(f"  {o['who']}: {_num(t.loc[1, 'deprived_total'], 0)}; outside the most "
+                  f"deprived 10% {_pct(t.loc[1, 'share_outside'])}, outside the most "
+                  f"deprived 20% {_pct(t.loc[2, 'share_outside'])}")
+        else:
+            print(f"  {o['who']} outside deprived places: {o['reason']}")
+    for m, li in rep["lisa"].items():
+        print(f"  Local Moran's I on {li['label']} ({li['basis'].replace('_', ' ')}): "
+              f"{li['hl_count']} pocket(s) HL, {li['hh_count']} cluster LSOA(s) HH at q <= "
+              f"{rep['parameters']['alpha']}")
+    for note in rep["notes"]:
+        print(f"  note: {note}")
+    print("flagged LSOAs:")
+    for r in rep["flagged"].itertuples():
+        print(f"  {r.lsoa_code} {r.lsoa_name} | ward {r.ward_name or 'n/a'} | "
+              f"{r.ruc_class or 'no rural-urban class'} | IMD decile {r.imd_decile}")
+        for reason in r.reasons:
+            print(f"      - {reason}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from . import custom, report
+
+    with _connect(args) as con:
+        try:
+            briefing = report.write_report(con, args.out, args.area, release=args.release,
+                                           lsoas=args.lsoas, name=args.name)
+        except (report.ReportError, custom.CustomAreaError) as exc:
+            raise UsageError(str(exc)) from exc
+    print(f"wrote {args.out}: {briefing['title']} ({briefing['release_label']})")
+    return EXIT_OK
+
+
 # --- parser -------------------------------------------------------------------------------
 
 def _parser() -> argparse.ArgumentParser:
@@ -210,6 +272,31 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("area", metavar="AREA", help="current authority, region or England code")
     d.add_argument("--json", action="store_true", help="print JSON")
     d.set_defaults(func=cmd_deciles)
+
+    h = sub.add_parser("hidden", parents=[common],
+                       help="rural and hidden deprivation of an authority: measures and "
+                            "flagged LSOAs")
+    h.add_argument("area", metavar="AREA",
+                   help="current (2024) authority code (e.g. E07000045) or ward code (E05...)")
+    h.add_argument("--release", choices=sorted(RELEASES), help="default: the latest loaded")
+    h.add_argument("--domains", nargs="+", metavar="MEASURE",
+                   choices=["income", "employment", "education", "health", "crime", "barriers",
+                            "living_environment", "geographical_barriers", "idaci", "idaopi"],
+                   help="domains tested for spatial outliers besides the IMD (default: income)")
+    h.add_argument("--json", action="store_true", help="print JSON")
+    h.set_defaults(func=cmd_hidden)
+
+    r = sub.add_parser("report", parents=[common],
+                       help="a printable briefing (HTML or PDF) for an area, ward or LSOA list")
+    r.add_argument("area", nargs="?", metavar="AREA",
+                   help="authority, region, E92000001 or ward (E05...) code; with --lsoas, "
+                        "the custom area's name")
+    r.add_argument("--release", choices=sorted(RELEASES),
+                   help="default: the latest release with boundaries")
+    r.add_argument("--lsoas", nargs="+", metavar="CODE", help="a custom area's LSOA codes")
+    r.add_argument("--name", help="title for a custom area or ward")
+    r.add_argument("--out", type=Path, required=True, metavar="FILE.html|FILE.pdf")
+    r.set_defaults(func=cmd_report)
     return p
 
 

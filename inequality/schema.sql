@@ -305,3 +305,45 @@ COMMENT ON COLUMN area_lookup.lad_code IS 'Authority code of the vintage in lad_
 COMMENT ON COLUMN area_lookup.lad_vintage IS 'Vintage of lad_code: lad21 (lsoa11 lookups) or lad22 (lsoa21 lookups).';
 COMMENT ON COLUMN area_lookup.lad24_code IS 'April 2024 authority, where the lookup gives it (lsoa21).';
 COMMENT ON COLUMN area_lookup.lad24_name IS 'Its name.';
+
+CREATE TABLE lsoa_neighbour (
+    geography       VARCHAR NOT NULL,
+    lsoa_code       VARCHAR NOT NULL,
+    neighbour_code  VARCHAR NOT NULL,
+    attached        BOOLEAN NOT NULL,
+    PRIMARY KEY (geography, lsoa_code, neighbour_code)
+);
+COMMENT ON TABLE lsoa_neighbour IS 'Queen-contiguity neighbours of every LSOA on the national boundary set (libpysal Queen), computed at build time; symmetric, one row per direction.';
+COMMENT ON COLUMN lsoa_neighbour.geography IS 'Boundary vintage: lsoa11 or lsoa21.';
+COMMENT ON COLUMN lsoa_neighbour.lsoa_code IS 'LSOA code.';
+COMMENT ON COLUMN lsoa_neighbour.neighbour_code IS 'An LSOA whose boundary touches it (at least one shared point), across authority borders.';
+COMMENT ON COLUMN lsoa_neighbour.attached IS 'True where the LSOA had no contiguous neighbour (an island such as the Isles of Scilly) and was joined to its nearest LSOA (libpysal attach_islands, k = 1 nearest representative point).';
+
+CREATE TABLE lisa (
+    release         VARCHAR NOT NULL,
+    lsoa_code       VARCHAR NOT NULL,
+    measure         VARCHAR NOT NULL,
+    basis           VARCHAR NOT NULL,
+    value           DOUBLE,
+    neighbour_mean  DOUBLE,
+    local_i         DOUBLE,
+    quadrant        VARCHAR,
+    p_sim           DOUBLE,
+    q_value         DOUBLE,
+    permutations    INTEGER NOT NULL,
+    seed            INTEGER NOT NULL,
+    PRIMARY KEY (release, lsoa_code, measure)
+);
+COMMENT ON TABLE lisa IS 'Local Moran''s I (esda.Moran_Local) of every LSOA in England for the IMD and the Income domain, on national queen-contiguity weights (lsoa_neighbour), row-standardised; computed at build time for releases with boundaries (lsoa11, lsoa21).';
+COMMENT ON COLUMN lisa.release IS 'Release id.';
+COMMENT ON COLUMN lisa.lsoa_code IS 'LSOA code on the release geography.';
+COMMENT ON COLUMN lisa.measure IS 'Measure id (measure.measure).';
+COMMENT ON COLUMN lisa.basis IS 'What was tested: score (the published score) or inverted_rank (N + 1 - national rank, where the release as loaded has no scores); higher = more deprived either way.';
+COMMENT ON COLUMN lisa.value IS 'The value tested (score, or N + 1 - rank).';
+COMMENT ON COLUMN lisa.neighbour_mean IS 'Mean of the neighbours'' values (the row-standardised spatial lag).';
+COMMENT ON COLUMN lisa.local_i IS 'Local Moran''s I (Anselin 1995).';
+COMMENT ON COLUMN lisa.quadrant IS 'Moran scatterplot quadrant: HH deprived among deprived, LH less deprived among deprived, LL less deprived among less deprived, HL deprived among less deprived (a pocket).';
+COMMENT ON COLUMN lisa.p_sim IS 'Pseudo p-value from conditional permutation, (M + 1) / (permutations + 1).';
+COMMENT ON COLUMN lisa.q_value IS 'Benjamini-Hochberg false-discovery-rate q-value over all LSOAs of England; areas recompute q over their own LSOAs.';
+COMMENT ON COLUMN lisa.permutations IS 'Number of conditional permutations (999).';
+COMMENT ON COLUMN lisa.seed IS 'Random seed of the permutations, so the result is reproducible.';

@@ -1,0 +1,1165 @@
+"""Rural and hidden deprivation: the service behind `python -m inequality hidden` and the page.
+
+It decides which LSOAs make up the place (an authority, a ward or any set of LSOAs), which
+measures the release can support (and says why when one cannot be computed), runs the pure
+functions of :mod:`inequality.metrics.hidden` and puts every reason an LSOA is flagged into
+plain words a community group can quote.
+
+Spatial statistics are national: Local Moran's I is computed once for all of England on
+queen-contiguity weights of the national boundary set (so neighbours across an authority
+border count), then filtered to the place; q-values are recomputed over the place's own
+LSOAs, the family of tests it reports. The build caches the neighbours (``lsoa_neighbour``)
+and the IMD and Income LISA (``lisa``) because they take seconds (see
+``benchmarks/bench_lisa.py``); other domains, or a database built before those tables
+existed, are computed on demand and memoised per process.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from . import queries
+from .metrics import hidden as hm
+from .metrics.deciles import decile_distribution
+from .queries import UnknownArea
+
+Con = duckdb.DuckDBPyConnection
+
+__all__ = ["ALPHA", "CACHED_MEASURES", "DEFAULT_DOMAINS", "LISA_DOMAINS", "PERMUTATIONS",
+           "REASON_TAGS", "SEED", "STRONG_TAGS", "UnknownArea", "compute_national_lisa",
+           "derive_spatial", "flagged_csv_frame", "flagged_table", "hidden_deck",
+           "national_lisa", "national_weights", "quotable", "report", "to_json", "wards"]
+
+#: Conditional permutations and the fixed seed of every Local Moran's I run.
+PERMUTATIONS = 999
+SEED = 12345
+#: False discovery rate at which a Local Moran's I result counts as a discovery.
+ALPHA = 0.05
+#: Measures whose national LISA the build caches.
+CACHED_MEASURES = ("imd", "income")
+#: Domains a reader can ask to test for spatial outliers besides the IMD.
+LISA_DOMAINS = ("income", "employment", "education", "health", "crime", "barriers",
+                "living_environment", "geographical_barriers", "idaci", "idaopi")
+DEFAULT_DOMAINS = ("income",)
+BOUNDARY_GEOGRAPHIES = ("lsoa11", "lsoa21")
+
+#: Plain names used in the reasons.
+PLAIN = {
+    "imd": "the Index of Multiple Deprivation", "income": "income deprivation",
+    "employment": "employment deprivation", "education": "education, skills and training",
+    "health": "health deprivation and disability", "crime": "crime",
+    "barriers": "barriers to housing and services", "living_environment":
+    "living environment", "geographical_barriers":
+    "distance to services (geographical barriers)", "idaci":
+    "income deprivation affecting children", "idaopi":
+    "income deprivation affecting older people",
+}
+SHORT = {"imd": "IMD", "income": "Income", "employment": "Employment",
+         "education": "Education", "health": "Health", "crime": "Crime",
+         "barriers": "Barriers", "living_environment": "Living environment",
+         "geographical_barriers": "Geographical barriers", "idaci": "IDACI",
+         "idaopi": "IDAOPI"}
+
+
+# --- per-process memo for on-demand national computations --------------------------------------
+
+_MEMO: dict = {}
+_MEMO_LOCK = threading.Lock()
+_MEMO_MAX = 12
+
+
+def _db_key(con: Con) -> tuple | None:
+    """(path, mtime) of the database file, or None for an in-memory database."""
+    try:
+        path = con.execute("SELECT path FROM duckdb_databases() "
+                           "WHERE database_name = current_database()").fetchone()[0]
+    except duckdb.Error:
+        return None
+    if not path or not os.path.exists(path):
+        return None
+    return path, os.stat(path).st_mtime
+
+
+def _memoised(con: Con, key: tuple, compute: Callable):
+    db = _db_key(con)
+    if db is None:
+        return compute()
+    full = (db, *key)
+    with _MEMO_LOCK:
+        if full in _MEMO:
+            return _MEMO[full]
+    value = compute()
+    with _MEMO_LOCK:
+        if len(_MEMO) >= _MEMO_MAX:
+            _MEMO.pop(next(iter(_MEMO)))
+        _MEMO[full] = value
+    return value
+
+
+# --- national weights and LISA ------------------------------------------------------------
+
+@dataclass
+class Weights:
+    """National queen-contiguity weights of one boundary vintage."""
+
+    geography: str
+    w: object  # libpysal.weights.W, binary, neighbours sorted
+    attached: dict[str, str]  # island -> the nearest LSOA it was joined to
+    source: str  # "build" (lsoa_neighbour table) or "boundaries" (computed now)
+
+
+def _weights_from_boundaries(con: Con, geography: str) -> Weights:
+    import shapely
+
+    geo = queries.geometries(con, geography, None, "full")
+    if geo.empty:
+        raise LookupError(f"no {geography} boundaries in the database")
+    shapes = shapely.from_wkb([bytes(b) for b in geo["wkb"]])
+    w, attached = hm.queen_weights(shapes, geo["code"].tolist(), crs="EPSG:4326")
+    return Weights(geography, w, attached, "boundaries")
+
+
+def _weights_from_table(pairs: pd.DataFrame, geography: str) -> Weights:
+    from libpysal import weights
+
+    grouped = pairs.groupby("lsoa_code", sort=True)["neighbour_code"].apply(list)
+    neighbours = {code: sorted(nb) for code, nb in grouped.items()}
+    attached_rows = pairs[pairs["attached"]]
+    # an island's row lists exactly its one attached neighbour
+    counts = pairs.groupby("lsoa_code").size()
+    attached = {r.lsoa_code: r.neighbour_code for r in attached_rows.itertuples()
+                if counts[r.lsoa_code] == 1}
+    w = weights.W(neighbours, id_order=sorted(neighbours), silence_warnings=True)
+    return Weights(geography, w, attached, "build")
+
+
+def national_weights(con: Con, geography: str) -> Weights:
+    """Queen weights on every LSOA boundary of ``geography``: from the build's
+    ``lsoa_neighbour`` table where present, else computed from the boundaries (memoised)."""
+    if geography not in BOUNDARY_GEOGRAPHIES:
+        raise LookupError(f"{geography} has no published boundaries (only "
+                          f"{', '.join(BOUNDARY_GEOGRAPHIES)} do)")
+
+    def compute() -> Weights:
+        if queries.has_table(con, "lsoa_neighbour"):
+            pairs = queries.neighbour_pairs(con, geography)
+            if not pairs.empty:
+                return _weights_from_table(pairs, geography)
+        return _weights_from_boundaries(con, geography)
+
+    return _memoised(con, ("weights", geography), compute)
+
+
+def _release(con: Con, release: str) -> dict:
+    rel = queries.releases(con)
+    row = rel[rel["release"] == release]
+    if row.empty:
+        raise UnknownArea(f"release {release!r} is not loaded; loaded releases: "
+                          f"{', '.join(rel['release'])}")
+    return row.iloc[0].to_dict()
+
+
+def _lisa_input(con: Con, release: str, measure: str, n: int) -> tuple[pd.Series, str]:
+    """National values tested for ``measure`` (higher = more deprived) and their basis."""
+    ranks = queries.national_ranks(con, release, measure)
+    if ranks.empty or ranks["rank"].isna().all():
+        raise LookupError(f"{release} as loaded has no {measure} ranks")
+    if ranks["score"].notna().all():
+        return pd.Series(ranks["score"].astype(float).to_numpy(), index=ranks["lsoa_code"]), \
+            "score"
+    return pd.Series((n + 1 - ranks["rank"].astype(float)).to_numpy(),
+                     index=ranks["lsoa_code"]), "inverted_rank"
+
+
+def compute_national_lisa(con: Con, release: str, measure: str, weights: Weights | None = None,
+                          *, permutations: int = PERMUTATIONS, seed: int = SEED
+                          ) -> pd.DataFrame:
+    """Local Moran's I of every LSOA of England for one release and measure (no cache).
+
+    Returns ``lsoa_code, basis, value, neighbour_mean, local_i, quadrant, p_sim, q_value``
+    (q over all of England), in LSOA-code order.
+    """
+    info = _release(con, release)
+    weights = weights or national_weights(con, info["geography"])
+    values, basis = _lisa_input(con, release, measure, int(info["lsoa_count"]))
+    w = weights.w
+    missing = [c for c in w.id_order if c not in values.index]
+    if missing:
+        from libpysal.weights import w_subset
+        keep = [c for c in w.id_order if c in values.index]
+        w = w_subset(w, keep, silence_warnings=True)
+    out = hm.local_moran(values, w, permutations=permutations, seed=seed)
+    out["q_value"] = hm.fdr_q_values(out["p_sim"])
+    out.insert(0, "basis", basis)
+    return out.rename_axis("lsoa_code").reset_index()
+
+
+def national_lisa(con: Con, release: str, measure: str) -> tuple[pd.DataFrame, str]:
+    """National LISA for a release and measure and where it came from (``build`` or
+    ``computed``): the build's ``lisa`` table when it holds it, else computed now."""
+    if queries.has_table(con, "lisa"):
+        cached = queries.lisa_values(con, release, measure)
+        if not cached.empty:
+            return cached.drop(columns=["permutations", "seed"]), "build"
+    frame = _memoised(con, ("lisa", release, measure),
+                      lambda: compute_national_lisa(con, release, measure))
+    return frame, "computed"
+
+
+def derive_spatial(con: Con, log: Callable[[str], None] | None = None) -> None:
+    """Build step: national queen neighbours of each boundary vintage and the IMD and Income
+    Local Moran's I of each release on them (replaces ``lsoa_neighbour`` and ``lisa``)."""
+    log = log or (lambda _m: None)
+    _ensure_tables(con)
+    con.execute("DELETE FROM lsoa_neighbour")
+    con.execute("DELETE FROM lisa")
+    rel = queries.releases(con)
+    for geography in BOUNDARY_GEOGRAPHIES:
+        on_geo = rel[rel["geography"] == geography]
+        if on_geo.empty:
+            continue
+        t = time.perf_counter()
+        try:
+            weights = _weights_from_boundaries(con, geography)
+        except LookupError:
+            log(f"lisa  {geography}: no boundaries, skipped")
+            continue
+        rows = [(geography, i, j, i in weights.attached or j in weights.attached)
+                for i in weights.w.id_order for j in weights.w.neighbors[i]]
+        pairs = pd.DataFrame(rows, columns=["geography", "lsoa_code", "neighbour_code",
+                                            "attached"])
+        _insert(con, "lsoa_neighbour", pairs)
+        log(f"lisa  {geography}: queen neighbours of {weights.w.n:,} LSOAs, "
+            f"{len(weights.attached)} island(s) attached ({time.perf_counter() - t:.1f}s)")
+        held = set(queries.measures(con)["measure"])
+        for release in on_geo["release"]:
+            for measure in CACHED_MEASURES:
+                if measure not in held:
+                    continue
+                t = time.perf_counter()
+                try:
+                    frame = compute_national_lisa(con, release, measure, weights)
+                except LookupError:
+                    continue
+                _insert(con, "lisa", frame.assign(release=release, measure=measure,
+                                                  permutations=PERMUTATIONS, seed=SEED))
+                log(f"lisa  {release} {measure}: {len(frame):,} LSOAs, "
+                    f"{PERMUTATIONS} permutations ({time.perf_counter() - t:.1f}s)")
+
+
+def _ensure_tables(con: Con) -> None:
+    """Create ``lsoa_neighbour`` and ``lisa`` (with their comments) in a database built
+    before they existed (``build --only`` copies the old database)."""
+    from .build import SCHEMA_SQL
+
+    for table in ("lsoa_neighbour", "lisa"):
+        if queries.has_table(con, table):
+            continue
+        for stmt in SCHEMA_SQL.read_text().split(";"):
+            body = " ".join(line for line in stmt.splitlines()
+                            if not line.lstrip().startswith("--")).strip()
+            if (body.startswith(f"CREATE TABLE {table} ")
+                    or body.startswith(f"COMMENT ON TABLE {table} ")
+                    or body.startswith(f"COMMENT ON COLUMN {table}.")):
+                con.execute(body)
+
+
+def _insert(con: Con, table: str, frame: pd.DataFrame) -> None:
+    cols = ", ".join(frame.columns)
+    con.register("_hidden_frame", frame)
+    try:
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _hidden_frame")
+    finally:
+        con.unregister("_hidden_frame")
+
+
+# --- the place ----------------------------------------------------------------------------------
+
+def wards(con: Con, release: str, area_code: str | None = None) -> pd.DataFrame:
+    """Wards of a release's geography with their authority and LSOA count (for the ward
+    search): ``ward_code, ward_name, lad24_code, lad24_name, lsoa_count, ward_source``."""
+    info = _release(con, release)
+    w = queries.ward_lsoas(con, info["geography"], area_code)
+    if w.empty:
+        return pd.DataFrame(columns=["ward_code", "ward_name", "lad24_code", "lad24_name",
+                                     "lsoa_count", "ward_source"])
+    return (w.groupby(["ward_code", "ward_name", "lad24_code", "lad24_name", "ward_source"],
+                      as_index=False, dropna=False)
+            .agg(lsoa_count=("lsoa_code", "count"))
+            .sort_values(["ward_name", "lad24_name"]).reset_index(drop=True)
+            [["ward_code", "ward_name", "lad24_code", "lad24_name", "lsoa_count",
+              "ward_source"]])
+
+
+def _place(con: Con, info: dict, area_code: str | None, lsoa_codes: Sequence[str] | None,
+           label: str | None) -> tuple[dict, pd.DataFrame]:
+    """The place's identity and its LSOAs (``queries.lsoa_values`` rows)."""
+    release, geography = info["release"], info["geography"]
+    if area_code and area_code.startswith("E05"):
+        ward_rows = queries.ward_lsoas(con, geography)
+        ward_rows = ward_rows[ward_rows["ward_code"] == area_code]
+        if ward_rows.empty:
+            raise UnknownArea(f"ward {area_code!r} has no LSOAs in {release} ({geography}); "
+                              "ward names and codes are the 2024 wards (E05...); search them "
+                              "on the Rural & hidden deprivation page")
+        lad = ward_rows["lad24_code"].iloc[0]
+        codes = ward_rows["lsoa_code"].tolist()
+        frame = queries.lsoa_values(con, release, lad)
+        frame = frame[frame["lsoa_code"].isin(codes)]
+        name = label or f"{ward_rows['ward_name'].iloc[0]} ward, {ward_rows['lad24_name'].iloc[0]}"
+        return {"area_code": area_code, "area_name": name, "area_type": "ward",
+                "lad24_code": lad, "lad24_name": ward_rows["lad24_name"].iloc[0]}, frame
+    if area_code is not None:
+        if area_code[:3] not in ("E06", "E07", "E08", "E09"):
+            raise UnknownArea(f"{area_code!r} is not a current (2024) local authority (E06, E07, "
+                              "E08 or E09 code) or a ward (E05 code): hidden deprivation is "
+                              "measured within one authority or ward; run `python -m "
+                              "inequality summary --all --current --json` to list authorities")
+        try:
+            place = queries.area(con, area_code)
+        except UnknownArea as exc:
+            raise UnknownArea(f"{area_code!r} is not a current (2024) local authority in this "
+                              "database; run `python -m inequality summary --all --current "
+                              "--json` to list authority codes") from exc
+        frame = queries.lsoa_values(con, release, area_code)
+        if lsoa_codes is not None:
+            frame = frame[frame["lsoa_code"].isin(list(lsoa_codes))]
+        return {"area_code": area_code, "area_name": label or place["area_name"],
+                "area_type": "lad" if lsoa_codes is None else "custom",
+                "lad24_code": area_code, "lad24_name": place["area_name"]}, frame
+    if not lsoa_codes:
+        raise UnknownArea("give an authority code, a ward code or a list of LSOA codes")
+    lads = queries.lsoa_authorities(con, geography, list(lsoa_codes))
+    unknown = sorted(set(lsoa_codes) - set(lads["lsoa_code"]))
+    if unknown:
+        raise UnknownArea(f"LSOA code(s) {', '.join(unknown[:3])} are not {geography} LSOAs "
+                          f"of {release}")
+    parts = [queries.lsoa_values(con, release, lad) for lad in sorted(lads["lad24_code"].unique())]
+    frame = pd.concat(parts, ignore_index=True)
+    frame = frame[frame["lsoa_code"].isin(list(lsoa_codes))]
+    return {"area_code": None, "area_name": label or f"{len(lsoa_codes)} chosen LSOAs",
+            "area_type": "custom", "lad24_code": None, "lad24_name": None}, frame
+
+
+def _has(frame: pd.DataFrame, column: str) -> bool:
+    return column in frame.columns and frame[column].notna().any()
+
+
+def _complete(frame: pd.DataFrame, column: str) -> bool:
+    return column in frame.columns and len(frame) > 0 and frame[column].notna().all()
+
+
+# --- the report ---------------------------------------------------------------------------
+
+def report(con: Con, area_code: str | None = None, release: str | None = None, *,
+           lsoa_codes: Sequence[str] | None = None, domains: Sequence[str] = DEFAULT_DOMAINS,
+           alpha: float = ALPHA, label: str | None = None) -> dict:
+    """Every hidden-deprivation measure of a place in one release, and its flagged LSOAs.
+
+    ``area_code`` is a current (2024) authority or a ward (E05, the 2024 wards); with
+    ``lsoa_codes`` (and no area) any set of LSOAs of the release. ``domains`` are tested for
+    spatial outliers besides the IMD. Returns a dict of plain values and DataFrames (see
+    :func:`to_json` for the JSON form): ``area_*``, ``release``, ``geography``,
+    ``lsoa_count``, ``parameters``, ``notes``, ``unavailable`` (measure -> reason),
+    ``rural_urban``, ``outside``, ``profile``, ``lisa``, ``summary``, ``lsoas`` (every LSOA
+    with every column) and ``flagged`` (:func:`flagged_table`).
+    """
+    rel = queries.releases(con)
+    release = release or rel["release"].iloc[-1]
+    info = _release(con, release)
+    geography = info["geography"]
+    n_national = int(info["lsoa_count"])
+    place, frame = _place(con, info, area_code, lsoa_codes, label)
+    if frame.empty:
+        raise UnknownArea(f"{place['area_name']} has no LSOAs in {release}")
+    frame = frame.sort_values("lsoa_code").reset_index(drop=True)
+    notes: list[str] = []
+    unavailable: dict[str, str] = {}
+    labels = dict(zip(*queries.measures(con)[["measure", "label"]].T.values))
+
+    frame = _attach_wards(con, frame, geography, notes)
+
+    # local vs national
+    frame["local_decile"] = hm.local_deciles(frame["imd_rank"]) if _has(frame, "imd_rank") \
+        else np.nan
+
+    # rural / urban
+    if _has(frame, "ruc_code"):
+        rural_urban = hm.rural_urban_split(frame, population_col="pop_total",
+                                           rate_col="income_score")
+        if not _complete(frame, "pop_total") or not _complete(frame, "income_score"):
+            unavailable["rural_urban_people"] = _people_reason(info, frame, "income_score",
+                                                               "pop_total", labels)
+    else:
+        rural_urban = None
+        unavailable["rural_urban"] = (
+            f"not available for {release}: its {geography} LSOAs have no Rural-Urban "
+            "Classification (the classification exists for 2011 and 2021 LSOAs only)")
+
+    outside = {m: _outside(frame, info, m, labels) for m in ("income", "employment")}
+    for m, o in outside.items():
+        if not o["available"]:
+            unavailable[f"outside_{m}"] = o["reason"]
+
+    masked = hm.masked_pockets(frame)
+    frame["masked"] = masked["masked"].to_numpy()
+    frame["masked_domains"] = masked["masked_domains"].to_numpy()
+    skipped = [m for m in hm.POCKET_DOMAINS if not _has(frame, f"{m}_decile")]
+    if skipped:
+        checked = ", ".join(SHORT[m] for m in hm.POCKET_DOMAINS if m not in skipped)
+        notes.append(f"Hidden pockets are checked on {checked}"
+                     f"; {release} as loaded has no decile for "
+                     f"{', '.join(labels.get(m, m) for m in skipped)}.")
+
+    lisa_info = _lisa_columns(con, frame, info, ["imd", *[d for d in domains if d != "imd"]],
+                              alpha, labels, notes, unavailable)
+    neighbours = _neighbour_deciles(con, frame, info, notes)
+    frame = frame.merge(neighbours, on="lsoa_code", how="left") if neighbours is not None \
+        else frame.assign(neighbour_count=np.nan, neighbour_median_decile=np.nan)
+
+    profile = _profile(con, frame, info, labels, notes, unavailable)
+
+    reasons, tags = _reasons(frame, place, lisa_info, alpha, labels)
+    frame["reasons"] = reasons
+    frame["reason_tags"] = tags
+    frame["flagged"] = frame["reasons"].map(bool)
+    flagged = flagged_table(frame)
+    summary = {
+        "flagged_count": int(frame["flagged"].sum()),
+        "strong_count": int(frame["reason_tags"].map(
+            lambda t: any(x in STRONG_TAGS for x in t)).sum()),
+        "by_reason": {t: int(frame["reason_tags"].map(lambda x, t=t: t in x).sum())
+                      for t in REASON_TAGS},
+        "lsoa_count": len(frame),
+        "most_deprived_20_count": int((frame["imd_decile"] <= 2).sum())
+        if _has(frame, "imd_decile") else None,
+        "masked_count": int(frame["masked"].sum()),
+        "local_decile_1_national_4plus": int(((frame["local_decile"] == 1)
+                                              & (frame["imd_decile"] >= 4)).sum()),
+    }
+    for m, li in lisa_info.items():
+        summary[f"{m}_hl_count"] = li.get("hl_count")
+        summary[f"{m}_hh_count"] = li.get("hh_count")
+    return {
+        **place, "release": release, "year": int(info["year"]), "geography": geography,
+        "lsoa_count": len(frame), "n_national": n_national,
+        "parameters": {"permutations": PERMUTATIONS, "seed": SEED, "alpha": alpha,
+                       "weights": "queen contiguity on the national boundary set, "
+                                  "row-standardised, islands joined to their nearest LSOA",
+                       "domains": [d for d in domains if d != "imd"]},
+        "notes": notes, "unavailable": unavailable, "rural_urban": rural_urban,
+        "outside": outside, "profile": profile, "lisa": lisa_info, "summary": summary,
+        "lsoas": frame, "flagged": flagged,
+    }
+
+
+def _attach_wards(con: Con, frame: pd.DataFrame, geography: str, notes: list[str]
+                  ) -> pd.DataFrame:
+    if geography == "lsoa21":
+        frame["ward_source"] = np.where(frame["ward_name"].notna(), "WD24 best fit", None)
+        return frame
+    if geography == "lsoa11":
+        w = queries.ward_lsoas(con, geography)
+        w = w[w["lsoa_code"].isin(frame["lsoa_code"])][["lsoa_code", "ward_code", "ward_name",
+                                                         "ward_source"]]
+        out = frame.drop(columns=[c for c in ("ward_code", "ward_name") if c in frame.columns])
+        out = out.merge(w, on="lsoa_code", how="left")
+        if out["ward_name"].notna().any():
+            notes.append("Ward names are the 2024 wards of each 2011 LSOA's 2021 successor "
+                         "(ONS LSOA 2011 to 2021 lookup), as the 2011 lookup in this database "
+                         "gives ward codes without names.")
+        return out
+    notes.append("IoD 2010 is on 2001 LSOAs, for which there is no ward lookup.")
+    return frame.assign(ward_name=None, ward_source=None)
+
+
+def _people_reason(info: dict, frame: pd.DataFrame, rate_col: str, pop_col: str,
+                   labels: dict) -> str:
+    rel = info["release"]
+    measure = rate_col.removesuffix("_score")
+    if not _has(frame, f"{measure}_rank"):
+        return (f"not available for {rel}: the file as loaded has no "
+                f"{labels.get(measure, measure)} domain")
+    if not _complete(frame, rate_col):
+        return (f"not available for {rel}: the file as loaded has no "
+                f"{labels.get(measure, measure)} score (the rate of deprived people)")
+    what = "working-age population" if pop_col == "pop_working_age" else "total population"
+    return (f"not available for {rel}: the file as loaded has no {what} denominators "
+            "(counts of deprived people are rate x population)")
+
+
+def _outside(frame: pd.DataFrame, info: dict, measure: str, labels: dict) -> dict:
+    """Deprived people outside the most deprived 10% / 20% of LSOAs (IMD deciles)."""
+    rate_col = f"{measure}_score"
+    pop_col = "pop_total" if measure == "income" else "pop_working_age"
+    who = ("income-deprived people" if measure == "income"
+           else "employment-deprived people of working age")
+    out = {"measure": measure, "who": who, "place_measure": "imd", "available": False,
+           "reason": None, "table": None, "estimate": None, "estimate_note": None}
+    if not _complete(frame, "imd_decile"):
+        out["reason"] = f"not available for {info['release']}: IMD deciles are missing"
+        return out
+    if _complete(frame, rate_col) and _complete(frame, pop_col):
+        out["available"] = True
+        out["table"] = hm.deprived_outside_deprived_areas(
+            frame[rate_col], frame[pop_col], frame["imd_decile"])
+        return out
+    out["reason"] = _people_reason(info, frame, rate_col, pop_col, labels)
+    if _complete(frame, rate_col):
+        out["estimate"] = hm.deprived_outside_deprived_areas(
+            frame[rate_col], np.ones(len(frame)), frame["imd_decile"])
+        out["estimate_note"] = (
+            "estimate assuming every LSOA has the same population (LSOAs are designed to "
+            "hold about 1,000 to 3,000 people, so this is a guide, not a count)")
+    return out
+
+
+def _lisa_columns(con: Con, frame: pd.DataFrame, info: dict, measures: list[str],
+                  alpha: float, labels: dict, notes: list[str], unavailable: dict) -> dict:
+    """Filter the national LISA of each measure to the place; q over the place's LSOAs."""
+    release, geography = info["release"], info["geography"]
+    result: dict[str, dict] = {}
+    if geography not in BOUNDARY_GEOGRAPHIES:
+        reason = (f"not available for {release}: it is published on 2001 LSOAs, for which no "
+                  "boundaries exist, so neighbours cannot be found")
+        for m in measures:
+            unavailable[f"lisa_{m}"] = reason
+            _empty_lisa(frame, m)
+        return result
+    for m in measures:
+        if not _has(frame, f"{m}_rank"):
+            unavailable[f"lisa_{m}"] = (f"not available for {release}: the file as loaded has "
+                                        f"no {labels.get(m, m)} ranks")
+            _empty_lisa(frame, m)
+            continue
+        try:
+            national, source = national_lisa(con, release, m)
+        except LookupError as exc:
+            unavailable[f"lisa_{m}"] = f"not available for {release}: {exc}"
+            _empty_lisa(frame, m)
+            continue
+        part = national.set_index("lsoa_code").reindex(frame["lsoa_code"])
+        q_local = hm.fdr_q_values(part["p_sim"].to_numpy())
+        frame[f"{m}_lisa_quadrant"] = part["quadrant"].to_numpy()
+        frame[f"{m}_lisa_i"] = part["local_i"].to_numpy()
+        frame[f"{m}_lisa_p"] = part["p_sim"].to_numpy()
+        frame[f"{m}_lisa_q"] = q_local
+        frame[f"{m}_lisa_q_england"] = part["q_value"].to_numpy()
+        frame[f"{m}_neighbour_mean"] = part["neighbour_mean"].to_numpy()
+        basis = str(national["basis"].iloc[0]) if len(national) else "score"
+        sig = frame[f"{m}_lisa_q"] <= alpha
+        entry = {"measure": m, "label": labels.get(m, m), "basis": basis, "source": source,
+                 "hl_count": int((sig & (frame[f"{m}_lisa_quadrant"] == "HL")).sum()),
+                 "hh_count": int((sig & (frame[f"{m}_lisa_quadrant"] == "HH")).sum()),
+                 "hl_suggestive": int((~sig & (frame[f"{m}_lisa_p"] <= alpha)
+                                       & (frame[f"{m}_lisa_quadrant"] == "HL")).sum()),
+                 "tested": int(part["p_sim"].notna().sum())}
+        if basis == "inverted_rank":
+            entry["note"] = (f"{release} as loaded has no {labels.get(m, m)} scores, so Local "
+                             f"Moran's I is computed on the inverted national rank "
+                             f"(N + 1 - rank; higher = more deprived) instead")
+            notes.append(entry["note"] + ".")
+        result[m] = entry
+    return result
+
+
+def _empty_lisa(frame: pd.DataFrame, m: str) -> None:
+    for suffix in ("quadrant", "i", "p", "q", "q_england"):
+        frame[f"{m}_lisa_{suffix}"] = np.nan if suffix != "quadrant" else None
+    frame[f"{m}_neighbour_mean"] = np.nan
+
+
+def _neighbour_deciles(con: Con, frame: pd.DataFrame, info: dict, notes: list[str]
+                       ) -> pd.DataFrame | None:
+    """Number of neighbours and their median national IMD decile (in or out of the place)."""
+    if info["geography"] not in BOUNDARY_GEOGRAPHIES:
+        return None
+    codes = frame["lsoa_code"].tolist()
+    pairs = _pairs(con, info["geography"], codes)
+    if pairs is None or pairs.empty:
+        return None
+    deciles = queries.national_ranks(con, info["release"], "imd").set_index("lsoa_code")["decile"]
+    pairs = pairs.assign(decile=pairs["neighbour_code"].map(deciles).astype(float))
+    islands = pairs[pairs["attached"]]["lsoa_code"].unique()
+    attached_here = [c for c in islands if (pairs["lsoa_code"] == c).sum() == 1]
+    if attached_here:
+        notes.append(f"{len(attached_here)} LSOA(s) here ({', '.join(attached_here)}) touch no "
+                     "other LSOA (an island); for the spatial statistics each is joined to its "
+                     "nearest LSOA.")
+    return (pairs.groupby("lsoa_code")
+            .agg(neighbour_count=("neighbour_code", "count"),
+                 neighbour_median_decile=("decile", "median"))
+            .reset_index())
+
+
+def _pairs(con: Con, geography: str, codes: list[str]) -> pd.DataFrame | None:
+    if queries.has_table(con, "lsoa_neighbour"):
+        pairs = queries.neighbour_pairs(con, geography, codes)
+        if not pairs.empty:
+            return pairs
+    try:
+        weights = national_weights(con, geography)
+    except LookupError:
+        return None
+    rows = [(i, j, i in weights.attached or j in weights.attached)
+            for i in codes if i in weights.w.neighbors for j in weights.w.neighbors[i]]
+    return pd.DataFrame(rows, columns=["lsoa_code", "neighbour_code", "attached"])
+
+
+def _profile(con: Con, frame: pd.DataFrame, info: dict, labels: dict, notes: list[str],
+             unavailable: dict) -> dict:
+    """ONS profile shape, internal disparity and global Moran's I of the place."""
+    release = info["release"]
+    measure = "income" if _complete(frame, "income_decile") else "imd"
+    out: dict = {"measure": measure, "label": labels.get(measure, measure)}
+    if measure != "income":
+        out["note"] = (f"{release} as loaded has no Income domain, so the profile uses the IMD "
+                       "instead of the ONS's income deprivation")
+        notes.append(out["note"] + ".")
+    dist = decile_distribution(frame[f"{measure}_decile"])
+    out["deciles"] = dist
+    shape = hm.profile_shape(dist["share"].to_numpy())
+    out.update({"profile": shape["profile"], "profile_label": shape["label"],
+                "distance": shape["distance"], "distances": shape["distances"]})
+    imd_dist = decile_distribution(frame["imd_decile"]) if _complete(frame, "imd_decile") else None
+    out["imd_deciles"] = imd_dist
+    if imd_dist is not None:
+        out["imd_profile"] = hm.profile_shape(imd_dist["share"].to_numpy())
+    # internal disparity
+    score_measure = measure if _complete(frame, f"{measure}_score") else (
+        "imd" if _complete(frame, "imd_score") else None)
+    if score_measure is None:
+        out["internal_disparity"] = None
+        unavailable["internal_disparity"] = f"not available for {release}: no scores loaded"
+    else:
+        out["internal_disparity"] = hm.internal_disparity(frame[f"{score_measure}_score"])
+        out["disparity_measure"] = score_measure
+        out["disparity_unit"] = ("percentage points" if score_measure in ("income", "employment")
+                                 else "IMD score points")
+        lo = frame.loc[frame[f"{score_measure}_score"].idxmin()]
+        hi = frame.loc[frame[f"{score_measure}_score"].idxmax()]
+        out["disparity_lowest"] = {"lsoa_code": lo["lsoa_code"], "lsoa_name": lo["lsoa_name"],
+                                   "score": float(lo[f"{score_measure}_score"])}
+        out["disparity_highest"] = {"lsoa_code": hi["lsoa_code"], "lsoa_name": hi["lsoa_name"],
+                                    "score": float(hi[f"{score_measure}_score"])}
+    # global Moran's I within the place (the ONS's within-authority contiguity)
+    out["global_moran"] = None
+    if info["geography"] not in BOUNDARY_GEOGRAPHIES:
+        unavailable["global_moran"] = (f"not available for {release}: 2001 LSOAs have no "
+                                       "boundaries")
+        return out
+    pairs = _pairs(con, info["geography"], frame["lsoa_code"].tolist())
+    if pairs is None:
+        unavailable["global_moran"] = f"not available for {release}: no boundaries loaded"
+        return out
+    codes = frame["lsoa_code"].tolist()
+    inside = pairs[pairs["neighbour_code"].isin(codes) & ~pairs["attached"]]
+    from libpysal import weights as lw
+    nb = {c: sorted(inside.loc[inside["lsoa_code"] == c, "neighbour_code"]) for c in codes}
+    w = lw.W(nb, id_order=codes, silence_warnings=True)
+    if _complete(frame, f"{measure}_score"):
+        y, basis = frame.set_index("lsoa_code")[f"{measure}_score"].astype(float), "score"
+    else:
+        y = (int(info["lsoa_count"]) + 1 - frame.set_index("lsoa_code")[f"{measure}_rank"]
+             ).astype(float)
+        basis = "inverted_rank"
+    gm = hm.global_moran(y, w, permutations=PERMUTATIONS, seed=SEED)
+    gm["basis"] = basis
+    out["global_moran"] = gm
+    if gm["I"] is None:
+        unavailable["global_moran"] = "not available: fewer than 3 neighbouring LSOAs here"
+    return out
+
+
+# --- reasons in plain words ---------------------------------------------------------------------
+
+def _fmt_p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+#: Kinds of reason, their plain label and weight in the ordering of the flagged list.
+REASON_TAGS = {
+    "deprived_place": ("in the most deprived 20% of England", 5),
+    "pocket": ("pocket: more deprived than its neighbours (Local Moran's I)", 4),
+    "hidden_domain": ("hidden by the overall index (a domain in the worst 20%)", 3),
+    "cluster": ("part of a deprived cluster (Local Moran's I)", 2),
+    "remote_services": ("far from services (geographical barriers in the worst 20%)", 1),
+    "local_worst": ("among the most deprived tenth of the place", 1),
+}
+_CORE_POCKET_DOMAINS = tuple(m for m in hm.POCKET_DOMAINS if m != "geographical_barriers")
+
+
+def _reasons(frame: pd.DataFrame, place: dict, lisa_info: dict, alpha: float,
+             labels: dict) -> tuple[list[list[str]], list[list[str]]]:
+    """Every reason each LSOA is flagged, in plain words, and the kind of each reason."""
+    where = place["area_name"] if place["area_type"] != "custom" else "this set of LSOAs"
+    all_reasons, all_tags = [], []
+    for _, r in frame.iterrows():
+        reasons: list[str] = []
+        tags: list[str] = []
+        d = r.get("imd_decile")
+        if pd.notna(d) and d <= 2:
+            reasons.append(f"In the most deprived {10 * int(d)}% of neighbourhoods in England "
+                           f"on the Index of Multiple Deprivation (national decile {int(d)}).")
+            tags.append("deprived_place")
+        for m in lisa_info:
+            quad, q, p = r.get(f"{m}_lisa_quadrant"), r.get(f"{m}_lisa_q"), r.get(f"{m}_lisa_p")
+            if quad not in ("HL", "HH") or pd.isna(q) or q > alpha:
+                continue
+            what = "deprived" if m == "imd" else f"deprived on {PLAIN.get(m, m)}"
+            stats = (f"Local Moran's I {quad}, p = {_fmt_p(p)}, q = {q:.3f} after "
+                     "false-discovery-rate control")
+            if quad == "HL":
+                nb = r.get("neighbour_median_decile")
+                around = (f"; its neighbours' median IMD decile is {nb:g}"
+                          if m == "imd" and pd.notna(nb) else "")
+                reasons.append(f"A pocket: more {what} than the neighbourhoods around it"
+                               f"{around} ({stats}).")
+                tags.append("pocket")
+            else:
+                reasons.append(f"Part of a cluster of {what} neighbourhoods ({stats}).")
+                tags.append("cluster")
+        if r.get("masked"):
+            core = [m for m in r["masked_domains"] if m in _CORE_POCKET_DOMAINS]
+            if core:
+                parts = [f"{PLAIN.get(m, m)} (decile {int(r[f'{m}_decile'])})" for m in core]
+                reasons.append(f"Hidden by the overall index: IMD decile {int(d)}, but in the "
+                               f"most deprived 20% in England for {_join(parts)}.")
+                tags.append("hidden_domain")
+            if "geographical_barriers" in r["masked_domains"]:
+                gd = int(r["geographical_barriers_decile"])
+                reasons.append("Far from essential services: in the most deprived 20% in "
+                               f"England for distance to GP, school, shop and post office "
+                               f"(geographical barriers decile {gd}), though its IMD decile "
+                               f"is {int(d)}.")
+                tags.append("remote_services")
+        ld = r.get("local_decile")
+        if pd.notna(ld) and ld == 1 and pd.notna(d) and d >= 4:
+            reasons.append(f"Among the most deprived tenth of neighbourhoods in {where} (local "
+                           f"decile 1), though only in national IMD decile {int(d)}.")
+            tags.append("local_worst")
+        all_reasons.append(reasons)
+        all_tags.append(tags)
+    return all_reasons, all_tags
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+FLAGGED_COLUMNS = ["lsoa_code", "lsoa_name", "ward_name", "ruc_class", "imd_decile", "reasons",
+                   "lisa_quadrant", "lisa_p", "lisa_q", "local_decile", "reason_tags",
+                   "ruc_code", "urban_rural", "lisa_q_england"]
+
+
+def flagged_table(lsoas: pd.DataFrame) -> pd.DataFrame:
+    """The flagged LSOAs of a report's ``lsoas`` frame, strongest evidence first (weights of
+    :data:`REASON_TAGS` summed), then most deprived: ``lsoa_code, lsoa_name, ward_name,
+    ruc_class, imd_decile, reasons (list), lisa_quadrant, lisa_p, lisa_q, local_decile,
+    reason_tags (list), ruc_code, urban_rural, lisa_q_england`` (the LISA columns are the
+    IMD's; ``lisa_q`` over the place's LSOAs, ``lisa_q_england`` over England's)."""
+    part = lsoas[lsoas["reasons"].map(bool)].copy()
+    part["_weight"] = part["reason_tags"].map(lambda t: sum(REASON_TAGS[x][1] for x in t))
+    part["ruc_class"] = part.get("ruc_name")
+    part["lisa_quadrant"] = part.get("imd_lisa_quadrant")
+    part["lisa_p"] = part.get("imd_lisa_p")
+    part["lisa_q"] = part.get("imd_lisa_q")
+    part["lisa_q_england"] = part.get("imd_lisa_q_england")
+    for c in FLAGGED_COLUMNS:
+        if c not in part.columns:
+            part[c] = None
+    part = part.sort_values(["_weight", "imd_rank"], ascending=[False, True])
+    out = part[FLAGGED_COLUMNS].reset_index(drop=True)
+    for c in ("imd_decile", "local_decile"):
+        out[c] = out[c].astype("Int64")
+    return out
+
+
+# --- sentences to quote -----------------------------------------------------------------------
+
+def _n(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _share(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def quotable(rep: dict) -> list[str]:
+    """Plain sentences, each with its figure and its source, that a community group can put
+    in a funding bid or a letter to the council."""
+    area, year, n = rep["area_name"], rep["year"], rep["lsoa_count"]
+    src = f"English Indices of Deprivation {year}, MHCLG"
+    s = rep["summary"]
+    out = []
+    d20 = s.get("most_deprived_20_count")
+    if d20 is not None:
+        out.append(f"{d20} of the {n} neighbourhoods (LSOAs) in {area} "
+                   f"{'is' if d20 == 1 else 'are'} among the most deprived 20% in England on "
+                   f"the Index of Multiple Deprivation ({src}).")
+    inc = rep["outside"]["income"]
+    if inc["available"]:
+        t = inc["table"].set_index("max_decile")
+        out.append(f"{_share(t.loc[2, 'share_outside'])} of {area}'s income-deprived people "
+                   f"(about {_n(t.loc[2, 'deprived_outside'])} of "
+                   f"{_n(t.loc[2, 'deprived_total'])}) live outside the most deprived 20% of "
+                   "neighbourhoods in England, so help aimed only at those neighbourhoods "
+                   f"would miss them ({src}: Income domain rate x population).")
+    elif inc["estimate"] is not None:
+        t = inc["estimate"].set_index("max_decile")
+        out.append(f"Roughly {_share(t.loc[2, 'share_outside'])} of {area}'s "
+                   "income-deprived people live outside the most deprived 20% of "
+                   f"neighbourhoods in England ({src}; an estimate: this release publishes "
+                   "no population counts, so every neighbourhood is given the same "
+                   "population).")
+    core = rep["lsoas"]["reason_tags"].map(lambda t: "hidden_domain" in t).sum()
+    if core:
+        verb = "is" if core == 1 else "are"
+        out.append(f"{_count(core, 'neighbourhood')} in {area} whose overall IMD is in decile "
+                   f"4 or above {verb} in the most deprived 20% in England for income, "
+                   f"employment, health or education: deprivation the headline index hides "
+                   f"({src}).")
+    remote = s["by_reason"].get("remote_services", 0)
+    if remote:
+        verb = "does" if remote == 1 else "do"
+        be = "is" if remote == 1 else "are"
+        out.append(f"{_count(remote, 'neighbourhood')} in {area} that {verb} not look deprived "
+                   f"overall {be} in the worst 20% in England for distance to a GP, school, "
+                   f"supermarket and post office ({src}, geographical barriers sub-domain).")
+    ru = rep.get("rural_urban")
+    if ru is not None:
+        rural = ru[(ru["level"] == "broad") & (ru["urban_rural"] == "Rural")]
+        if not rural.empty:
+            r = rural.iloc[0]
+            text = (f"{int(r['lsoa_count'])} of {area}'s {n} neighbourhoods are rural")
+            if not math.isnan(r["share_of_income_deprived"]):
+                text += (f", and they are home to {_share(r['share_of_income_deprived'])} of "
+                         "its income-deprived people")
+            out.append(text + f" ({src}; ONS Rural-Urban Classification).")
+    li = rep["lisa"].get("imd")
+    if li:
+        method = (f"Local Moran's I, {rep['parameters']['permutations']} permutations, "
+                  f"{_share(rep['parameters']['alpha'])} false discovery rate")
+        if li["hl_count"]:
+            one = li["hl_count"] == 1
+            be = ("is a statistically significant pocket" if one
+                  else "are statistically significant pockets")
+            out.append(f"{_count(li['hl_count'], 'neighbourhood')} in {area} {be}: markedly "
+                       f"more deprived than the neighbourhoods around {'it' if one else 'them'} "
+                       f"({method}; {src}).")
+        else:
+            out.append(f"No neighbourhood in {area} stands out as a statistically significant "
+                       "pocket against its immediate neighbours once the number of tests is "
+                       f"allowed for ({method}); the evidence rests on the national deciles.")
+    prof = rep["profile"]
+    out.append(f"The spread of {area}'s neighbourhoods across England's {prof['label']} "
+               f"deciles is closest to the ONS {prof['profile_label'].lower()} "
+               "(ONS, Exploring local income deprivation, 2021).")
+    return out
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+def _plain(value):
+    if isinstance(value, pd.DataFrame):
+        return [{k: _plain(v) for k, v in row.items()} for row in value.to_dict("records")]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_plain(v) for v in value]
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def to_json(rep: dict, *, with_lsoas: bool = False) -> dict:
+    """The report as JSON-ready plain values: the authority measures and the flagged list
+    (every LSOA too with ``with_lsoas``)."""
+    keys = ["area_code", "area_name", "area_type", "lad24_code", "lad24_name", "release",
+            "year", "geography", "lsoa_count", "parameters", "summary", "quotable", "notes",
+            "unavailable", "rural_urban", "outside", "profile", "lisa"]
+    out = {k: _plain(rep.get(k)) for k in keys}
+    out["quotable"] = quotable(rep)
+    flagged = rep["flagged"].copy()
+    out["flagged"] = _plain(flagged)
+    if with_lsoas:
+        out["lsoas"] = _plain(rep["lsoas"])
+    return out
+
+
+def flagged_csv_frame(rep: dict) -> pd.DataFrame:
+    """The flagged list as a flat table (reasons joined by " | ") for CSV download."""
+    out = rep["flagged"].copy()
+    out["reasons"] = out["reasons"].map(lambda r: " | ".join(r))
+    out["reason_tags"] = out["reason_tags"].map(lambda r: ", ".join(r))
+    return out
+
+
+# --- the map -------------------------------------------------------------------------------------
+
+FLAG_COLOUR = [255, 94, 0]
+WEAK_FLAG_COLOUR = [255, 192, 138]
+#: Reasons drawn with the thick outline (the others: far from services, locally worst).
+STRONG_TAGS = ("deprived_place", "pocket", "hidden_domain", "cluster")
+
+
+def _on_boundaries(con: Con, frame: pd.DataFrame, geography: str, notes: list[str]
+                   ) -> tuple[pd.DataFrame, str]:
+    """The boundary each LSOA is drawn with: its own (2011, 2021 LSOAs), or for 2001 LSOAs
+    the 2011 boundary of those the ONS lookup marks unchanged."""
+    if geography in BOUNDARY_GEOGRAPHIES:
+        return frame.assign(boundary_code=frame["lsoa_code"]), geography
+    same = queries.unchanged_lsoas(con, "lsoa01", "lsoa11")
+    mapped = frame.merge(same, left_on="lsoa_code", right_on="from_code", how="inner")
+    notes.append(f"IoD 2010 is on 2001 LSOAs, which have no published boundaries: the map "
+                 f"draws the {len(mapped):,} of {len(frame):,} that are unchanged in 2011 on "
+                 "their 2011 boundaries; the table lists every LSOA.")
+    return (mapped.drop(columns=["from_code"]).rename(columns={"to_code": "boundary_code"}),
+            "lsoa11")
+
+
+def hidden_deck(con: Con, rep: dict, *, basemap: bool = False, height: int = 560):
+    """The map: every LSOA of the place coloured by national IMD decile (viridis, dark =
+    most deprived), flagged LSOAs outlined in orange, the reasons in the tooltip.
+
+    Returns ``(deck, legend_html, notes)``; IoD 2010 (2001 LSOAs) is drawn on the 2011
+    boundaries of the LSOAs that did not change, as on the Map page.
+    """
+    import pydeck as pdk
+    import shapely
+
+    from . import maps
+
+    frame = rep["lsoas"]
+    notes: list[str] = []
+    values, boundary_geo = _on_boundaries(con, frame, rep["geography"], notes)
+    geo = queries.geometries(con, boundary_geo, values["boundary_code"].tolist(), "display")
+    values = values.merge(geo[["code", "wkb", "min_lon", "min_lat", "max_lon", "max_lat"]],
+                          left_on="boundary_code", right_on="code", how="inner")
+    if values.empty:
+        raise LookupError(f"no boundaries to draw for {rep['area_name']} in {rep['release']}")
+    shapes = shapely.from_wkb([bytes(b) for b in values["wkb"]])
+    colours, legend = maps.classify(values["imd_decile"], "decile", rep["n_national"])
+    props = []
+    for i, r in enumerate(values.itertuples(index=False)):
+        reasons = list(r.reasons) if isinstance(r.reasons, list) else []
+        # the tooltip renderer escapes values itself: plain text, one reason per line
+        props.append({
+            "code": r.lsoa_code, "name": str(r.lsoa_name or r.lsoa_code),
+            "ward": str(r.ward_name) if isinstance(r.ward_name, str) else "–",
+            "ruc": str(r.ruc_name) if isinstance(r.ruc_name, str) else "–",
+            "imd": "–" if pd.isna(r.imd_decile) else int(r.imd_decile),
+            "local": "–" if pd.isna(r.local_decile) else int(r.local_decile),
+            "why": ("\n".join("• " + t for t in reasons) if reasons else "Not flagged."),
+            "c": colours[i].tolist()})
+    flagged = np.array([bool(x) for x in values["flagged"]])
+    strong = np.array([any(t in STRONG_TAGS for t in tags) for tags in values["reason_tags"]])
+    fill = pdk.Layer("PolygonLayer", data="__HLSOAS__", id="hidden-lsoas", pickable=True,
+                     stroked=True, filled=True, opacity=0.85, get_polygon="p",
+                     get_fill_color="c", get_line_color=[255, 255, 255],
+                     line_width_min_pixels=0.5, auto_highlight=True,
+                     highlight_color=[255, 128, 0, 200])
+    raw = {"__HLSOAS__": maps.polygon_rows(shapes, props)}
+    layers = [fill]
+    weak = flagged & ~strong
+    if weak.any():
+        raw["__HWEAK__"] = maps.polygon_rows(shapes[weak], [{} for _ in np.flatnonzero(weak)])
+        layers.append(pdk.Layer("PolygonLayer", data="__HWEAK__", id="flagged-other",
+                                pickable=False, stroked=True, filled=False, get_polygon="p",
+                                get_line_color=WEAK_FLAG_COLOUR + [255],
+                                line_width_min_pixels=1.5))
+    if strong.any():
+        raw["__HFLAG__"] = maps.polygon_rows(shapes[strong], [{"code": c} for c in
+                                                              values["lsoa_code"][strong]])
+        layers += [
+            pdk.Layer("PolygonLayer", data="__HFLAG__", id="flag-halo", pickable=False,
+                      stroked=True, filled=False, get_polygon="p",
+                      get_line_color=[0, 0, 0, 255], line_width_min_pixels=5),
+            pdk.Layer("PolygonLayer", data="__HFLAG__", id="flagged", pickable=False,
+                      stroked=True, filled=False, get_polygon="p",
+                      get_line_color=FLAG_COLOUR + [255], line_width_min_pixels=3)]
+    bounds = (values["min_lon"].min(), values["min_lat"].min(), values["max_lon"].max(),
+              values["max_lat"].max())
+    tooltip = {"html": "<b>{name}</b> ({code})<br/>Ward: {ward}<br/>{ruc}<br/>"
+                       "IMD decile in England: <b>{imd}</b> of 10; within the place: "
+                       "<b>{local}</b> of 10<br/><div style='max-width:280px;"
+                       "white-space:pre-line;font-size:0.9em'>{why}</div>",
+               "style": {"backgroundColor": "#222", "color": "#fff", "fontSize": "13px"}}
+    view = maps.fit_view(bounds)
+    kw = dict(map_provider="carto", map_style=maps.BASEMAP_STYLE) if basemap else \
+        dict(map_provider=None, map_style=None)
+    deck = maps.CompactDeck(layers=layers, initial_view_state=view, tooltip=tooltip,
+                            height=height, raw=raw, **kw)
+    legend.steps.append(("#ff5e00", "Thick orange outline: deprived, hidden by the overall "
+                                    "index, or a pocket or cluster"))
+    legend.steps.append(("#ffc08a", "Thin outline: flagged only as far from services or "
+                                    "locally most deprived"))
+    legend.title = "National IMD decile"
+    return deck, maps.legend_html(legend), notes
+
+
+# --- tables and charts for the page (Altair; no database access) ---------------------------------
+
+def _decile_label(d: int) -> str:
+    return {1: "1 most deprived", 10: "10 least deprived"}.get(int(d), str(int(d)))
+
+
+def _decile_scale():
+    import altair as alt
+
+    from .maps import VIRIDIS_10
+    return alt.Scale(domain=[_decile_label(d) for d in range(1, 11)], range=list(VIRIDIS_10))
+
+
+def rural_urban_frames(rep: dict) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """(long decile shares by group for the chart, the table shown) or None."""
+    ru = rep.get("rural_urban")
+    if ru is None:
+        return None
+    groups = ru[ru["level"] != "all"].copy()
+    names = groups["ruc_name"].astype(str)
+    prefixed = [n if n.lower().startswith(b.lower()) else f"{b}: {n}"
+                for b, n in zip(groups["urban_rural"], names)]
+    groups["group"] = np.where(groups["level"] == "broad", "All " + groups["urban_rural"],
+                               prefixed)
+    rows = []
+    for g in groups.itertuples():
+        for d in range(1, 11):
+            count = getattr(g, f"d{d}")
+            rows.append({"group": g.group, "decile": d, "decile_label": _decile_label(d),
+                         "lsoas": count, "share": count / g.lsoa_count if g.lsoa_count else 0})
+    long = pd.DataFrame(rows)
+    table = groups[["group", "ruc_code", "lsoa_count", "share_most_deprived_10",
+                    "share_most_deprived_20", "median_decile", "population", "income_deprived",
+                    "income_rate", "share_of_income_deprived"]].rename(columns={
+                        "group": "rural-urban class", "ruc_code": "code",
+                        "lsoa_count": "LSOAs", "share_most_deprived_10": "in most deprived 10%",
+                        "share_most_deprived_20": "in most deprived 20%",
+                        "median_decile": "median IMD decile", "population": "population",
+                        "income_deprived": "income-deprived people",
+                        "income_rate": "income-deprived rate",
+                        "share_of_income_deprived": "share of the area's income-deprived"})
+    return long, table.reset_index(drop=True)
+
+
+def rural_urban_chart(long: pd.DataFrame):
+    """100% stacked bars of national IMD deciles, one bar per rural/urban group."""
+    import altair as alt
+
+    order = list(dict.fromkeys(long["group"]))
+    return alt.Chart(long).mark_bar().encode(
+        x=alt.X("share:Q", title="Share of LSOAs", axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("group:N", title=None, sort=order, axis=alt.Axis(labelLimit=320)),
+        color=alt.Color("decile_label:N", scale=_decile_scale(),
+                        sort=[_decile_label(d) for d in range(1, 11)],
+                        legend=alt.Legend(orient="top", columns=5, title="National IMD decile")),
+        order=alt.Order("decile:Q", sort="ascending"),
+        tooltip=[alt.Tooltip("group:N", title="Group"),
+                 alt.Tooltip("decile_label:N", title="Decile"),
+                 alt.Tooltip("lsoas:Q", title="LSOAs"),
+                 alt.Tooltip("share:Q", title="Share", format=".1%")]
+    ).properties(height=max(120, 34 * len(order)))
+
+
+def outside_frame(o: dict) -> pd.DataFrame | None:
+    """Inside / outside the most deprived 10% and 20%, people (or estimated shares)."""
+    table = o["table"] if o["available"] else o["estimate"]
+    if table is None:
+        return None
+    rows = []
+    for r in table.itertuples():
+        where = f"most deprived {10 * r.max_decile}%"
+        rows.append({"threshold": where, "where": f"inside the {where}",
+                     "people": round(r.deprived_inside), "share": 1 - r.share_outside})
+        rows.append({"threshold": where, "where": f"outside the {where}",
+                     "people": round(r.deprived_outside), "share": r.share_outside})
+    out = pd.DataFrame(rows)
+    if not o["available"]:
+        out = out.drop(columns="people")  # an estimate of shares only: no counts
+    return out
+
+
+def outside_chart(frame: pd.DataFrame):
+    """Stacked bars: deprived people inside and outside the nationally most deprived LSOAs."""
+    import altair as alt
+
+    frame = frame.assign(part=np.where(frame["where"].str.startswith("inside"), "inside",
+                                       "outside"))
+    return alt.Chart(frame).mark_bar().encode(
+        x=alt.X("share:Q", title="Share of the area's deprived people",
+                axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("threshold:N", title="Deprived places = the nationally", sort=None),
+        color=alt.Color("part:N", title="They live",
+                        scale=alt.Scale(domain=["inside", "outside"],
+                                        range=["#440154", "#ff5e00"]),
+                        legend=alt.Legend(orient="top")),
+        order=alt.Order("part:N", sort="ascending"),
+        tooltip=[alt.Tooltip("where:N", title="Live"),
+                 alt.Tooltip("share:Q", title="Share", format=".1%")]
+        + ([alt.Tooltip("people:Q", title="People", format=",.0f")]
+           if "people" in frame.columns else [])
+    ).properties(height=110)
+
+
+def profile_frame(rep: dict) -> pd.DataFrame:
+    """The place's share of LSOAs per national decile beside the nearest ONS template."""
+    prof = rep["profile"]
+    dist = prof["deciles"]
+    template = np.asarray(hm.ONS_PROFILES[prof["profile"]][1], dtype=float) / 100
+    return pd.DataFrame({"decile": dist["decile"], "decile_label": [
+        _decile_label(d) for d in dist["decile"]], "lsoas": dist["count"],
+        "share": dist["share"], "template": template})
+
+
+def profile_chart(frame: pd.DataFrame, template_label: str):
+    """Bars of the place's decile shares, the nearest ONS template as a dashed line."""
+    import altair as alt
+
+    bars = alt.Chart(frame).mark_bar().encode(
+        x=alt.X("decile:O", title="National decile (1 = most deprived 10%)",
+                axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("share:Q", title="Share of the place's LSOAs", axis=alt.Axis(format="%")),
+        color=alt.Color("decile_label:N", scale=_decile_scale(), legend=None),
+        tooltip=[alt.Tooltip("decile_label:N", title="Decile"),
+                 alt.Tooltip("lsoas:Q", title="LSOAs"),
+                 alt.Tooltip("share:Q", title="Share", format=".1%"),
+                 alt.Tooltip("template:Q", title=f"ONS {template_label}", format=".1%")])
+    line = alt.Chart(frame.assign(what=f"ONS template: {template_label}")).mark_line(
+        color="#ff5e00", strokeDash=[6, 3], strokeWidth=2.5,
+        point=alt.OverlayMarkDef(color="#ff5e00", size=40)).encode(
+        x="decile:O", y="template:Q", tooltip=[alt.Tooltip("what:N", title=""),
+                                               alt.Tooltip("template:Q", format=".1%")])
+    return (bars + line).properties(height=260)
+
+
+def local_national_frame(rep: dict) -> pd.DataFrame:
+    """Every LSOA's national IMD decile beside its decile within the place."""
+    f = rep["lsoas"]
+    out = pd.DataFrame({
+        "LSOA": f["lsoa_code"], "name": f["lsoa_name"], "ward": f.get("ward_name"),
+        "rural-urban class": f.get("ruc_name"),
+        "national IMD decile": f["imd_decile"].astype("Int64"),
+        "decile within the place": pd.Series(f["local_decile"]).astype("Int64"),
+        "national IMD rank": f["imd_rank"].astype("Int64"),
+        "flagged": f["flagged"]})
+    return out.sort_values("national IMD rank").reset_index(drop=True)
