@@ -356,8 +356,9 @@ def comparison(con: Con, area_code: str, k: int = 5, measure: str = "imd") -> pd
     roles = [(area_code, "area")]
     if place["area_type"] == "lad":
         roles.append((place["region_code"], "region"))
-        near = nearest_neighbours(lad_shares, area_code, k=k)
-        roles += [(code, "neighbour") for code in near["area_code"]]
+        if k:
+            near = nearest_neighbours(lad_shares, area_code, k=k)
+            roles += [(code, "neighbour") for code in near["area_code"]]
     if area_code != ENGLAND:
         roles.append((ENGLAND, "england"))
     names = dict(zip(queries.areas(con)["area_code"], queries.areas(con)["area_name"]))
