@@ -32,12 +32,7 @@ DOMAIN_MEASURES = ("avg_rank", "avg_score", "prop_most_deprived_10", "extent",
 
 
 def _release_info(con: Con, release: str) -> dict:
-    info = queries.releases(con)
-    row = info[info["release"] == release]
-    if row.empty:
-        raise UnknownArea(f"release {release!r} is not loaded; loaded releases: "
-                          f"{', '.join(info['release'])}")
-    out = row.iloc[0].to_dict()
+    out = queries.release(con, release)
     out["missing"] = dict(con.execute(
         "SELECT source_id, missing_columns FROM load_log").fetchall()).get(out["source_id"]) or []
     return out

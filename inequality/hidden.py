@@ -159,15 +159,6 @@ def national_weights(con: Con, geography: str) -> Weights:
     return _memoised(con, ("weights", geography), compute)
 
 
-def _release(con: Con, release: str) -> dict:
-    rel = queries.releases(con)
-    row = rel[rel["release"] == release]
-    if row.empty:
-        raise UnknownArea(f"release {release!r} is not loaded; loaded releases: "
-                          f"{', '.join(rel['release'])}")
-    return row.iloc[0].to_dict()
-
-
 def _lisa_input(con: Con, release: str, measure: str, n: int) -> tuple[pd.Series, str]:
     """National values tested for ``measure`` (higher = more deprived) and their basis."""
     ranks = queries.national_ranks(con, release, measure)
@@ -188,7 +179,7 @@ def compute_national_lisa(con: Con, release: str, measure: str, weights: Weights
     Returns ``lsoa_code, basis, value, neighbour_mean, local_i, quadrant, p_sim, q_value``
     (q over all of England), in LSOA-code order.
     """
-    info = _release(con, release)
+    info = queries.release(con, release)
     weights = weights or national_weights(con, info["geography"])
     values, basis = _lisa_input(con, release, measure, int(info["lsoa_count"]))
     w = weights.w
@@ -287,7 +278,7 @@ def _insert(con: Con, table: str, frame: pd.DataFrame) -> None:
 def wards(con: Con, release: str, area_code: str | None = None) -> pd.DataFrame:
     """Wards of a release's geography with their authority and LSOA count (for the ward
     search): ``ward_code, ward_name, lad24_code, lad24_name, lsoa_count, ward_source``."""
-    info = _release(con, release)
+    info = queries.release(con, release)
     w = queries.ward_lsoas(con, info["geography"], area_code)
     if w.empty:
         return pd.DataFrame(columns=["ward_code", "ward_name", "lad24_code", "lad24_name",
@@ -375,7 +366,7 @@ def report(con: Con, area_code: str | None = None, release: str | None = None, *
     """
     rel = queries.releases(con)
     release = release or rel["release"].iloc[-1]
-    info = _release(con, release)
+    info = queries.release(con, release)
     geography = info["geography"]
     n_national = int(info["lsoa_count"])
     place, frame = _place(con, info, area_code, lsoa_codes, label)

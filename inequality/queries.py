@@ -33,6 +33,16 @@ def releases(con: Con) -> pd.DataFrame:
     return _df(con, "SELECT * FROM release ORDER BY year")
 
 
+def release(con: Con, release_id: str) -> dict:
+    """One loaded release as a dict, or :class:`UnknownArea` listing the loaded ones."""
+    rel = releases(con)
+    row = rel[rel["release"] == release_id]
+    if row.empty:
+        raise UnknownArea(f"release {release_id!r} is not loaded; loaded releases: "
+                          f"{', '.join(rel['release'])}")
+    return row.iloc[0].to_dict()
+
+
 def measures(con: Con, release: str | None = None) -> pd.DataFrame:
     """Measures, with (for a release) whether it holds their score, rank and decile."""
     if release is None:
