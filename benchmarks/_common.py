@@ -24,15 +24,16 @@ def median_time(fn, runs: int = 3) -> tuple[float, list[float]]:
     return statistics.median(times), times
 
 
-def run_child(code: str) -> tuple[float, float]:
-    """Run ``code`` in a fresh Python; return (seconds, that process's peak RSS in MiB)."""
+def run_child(code: str) -> tuple[float, float, str]:
+    """Run ``code`` in a fresh Python; return (seconds, that process's peak RSS in MiB, what
+    it printed)."""
     probe = "\nimport resource as _r; print('PEAK', _r.getrusage(_r.RUSAGE_SELF).ru_maxrss)"
     t = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code + probe], check=True, cwd=ROOT,
                          capture_output=True, text=True).stdout
     seconds = time.perf_counter() - t
     peak_kib = int(out.strip().splitlines()[-1].split()[1])
-    return seconds, peak_kib / 1024
+    return seconds, peak_kib / 1024, out
 
 
 def require_mirror() -> Path:

@@ -16,10 +16,16 @@ import tempfile
 from _common import require_mirror, run_child
 
 BUILD = """
+import re, time
 from pathlib import Path
 from inequality.build import build
-build(Path({db!r}), mirror=Path({mirror!r}), raw_dir=Path({raw!r}), force=True,
-      log=lambda m: None)
+spatial = []
+def log(m):
+    found = re.match(r"lisa .*\\(([0-9.]+)s\\)$", m)
+    if found:
+        spatial.append(float(found.group(1)))
+build(Path({db!r}), mirror=Path({mirror!r}), raw_dir=Path({raw!r}), force=True, log=log)
+print("SPATIAL", sum(spatial))
 """
 
 FLOOR = """
@@ -37,18 +43,22 @@ for s in SOURCES:
 def main(runs: int = 3) -> None:
     mirror = str(require_mirror())
     with tempfile.TemporaryDirectory() as tmp:
-        builds, floors, peaks, floor_peaks = [], [], [], []
+        builds, floors, peaks, floor_peaks, spatial = [], [], [], [], []
         for i in range(runs):
-            secs, peak = run_child(BUILD.format(db=f"{tmp}/b{i}.duckdb", mirror=mirror,
-                                                raw=f"{tmp}/raw"))
+            secs, peak, out = run_child(BUILD.format(db=f"{tmp}/b{i}.duckdb", mirror=mirror,
+                                                     raw=f"{tmp}/raw"))
             builds.append(secs)
             peaks.append(peak)
-            secs, peak = run_child(FLOOR.format(mirror=mirror))
+            spatial.append(float(out.split("SPATIAL")[-1].split()[0]))
+            secs, peak, _ = run_child(FLOOR.format(mirror=mirror))
             floors.append(secs)
             floor_peaks.append(peak)
     b, f = statistics.median(builds), statistics.median(floors)
+    sp = statistics.median(spatial)
     print(f"full mirror build   median {b:6.1f} s  runs {[round(x, 1) for x in builds]}  "
           f"peak RSS {max(peaks):,.0f} MiB")
+    print(f"  of which the spatial cache (queen weights + LISA)  median {sp:6.1f} s; "
+          f"the ETL without it {b - sp:6.1f} s ({(b - sp) / f:.2f}x the raw read)")
     print(f"plain raw read      median {f:6.1f} s  runs {[round(x, 1) for x in floors]}  "
           f"peak RSS {max(floor_peaks):,.0f} MiB")
     print(f"ratio build / read  {b / f:.2f}x   (aim: under 3x; peak memory under 3 GB)")
