@@ -33,7 +33,10 @@ PAGES = (
     ("overview.py", "Where it stands", "where-it-stands", ":material/insights:"),
     ("map.py", "Map", "lsoa-map", ":material/map:"),
     ("deciles.py", "Decile tracking", "decile-tracking", ":material/stacked_bar_chart:"),
+    ("hidden.py", "Rural & hidden deprivation", "rural-and-hidden",
+     ":material/travel_explore:"),
     ("health_gap.py", "Health gap", "health-gap", ":material/monitor_heart:"),
+    ("briefing.py", "Your area & briefing", "your-area", ":material/edit_location_alt:"),
     ("data.py", "Data & methods", "data-and-methods", ":material/description:"),
 )
 
@@ -902,3 +905,376 @@ def _hidden_deck(key, area_code, release, domains, basemap):
 def hidden_deck(area_code: str, release: str, domains: tuple[str, ...], basemap: bool):
     """(deck, legend HTML, notes) of the hidden-deprivation map (cached with its JSON)."""
     return _hidden_deck(_db_key(), area_code, release, tuple(domains), basemap)
+
+
+# --- custom areas and briefings -----------------------------------------------------------------
+# Cached calls into inequality.custom, .report and .exports for pages/briefing.py ("Your area &
+# briefing"). A custom area goes through the cache as plain values (geography and a sorted
+# tuple of codes; its name is put back afterwards, so renaming costs nothing), and the area
+# being worked on lives in the session under ``brief_area``.
+
+def custom_lib():
+    """:mod:`inequality.custom` (CustomArea, CustomAreaError, parse_codes)."""
+    from . import custom  # imported late, like analysis
+    return custom
+
+
+def _report():
+    from . import report
+    return report
+
+
+def _exports():
+    from . import exports
+    return exports
+
+
+def _as_area(geography: str, codes, name: str = "Custom area"):
+    return custom_lib().CustomArea(name, geography, tuple(codes))
+
+
+def _codes_key(area) -> tuple[str, tuple[str, ...]]:
+    return area.geography, tuple(sorted(area.lsoa_codes))
+
+
+_QUERIES.update({
+    "wards": lambda con, lad: queries.wards(con, lad),
+    "ward_lsoas": lambda con, wards: sorted({c for w in wards
+                                             for c in queries.lsoas_of_ward(con, w)}),
+    "custom_summary": lambda con, geo, codes, release: custom_lib().summary(
+        con, _as_area(geo, codes), release),
+    "custom_deciles": lambda con, geo, codes: custom_lib().deciles(con, _as_area(geo, codes)),
+    "custom_home": lambda con, geo, codes: custom_lib().home_authority(con, _as_area(geo, codes)),
+    "custom_codes_on": lambda con, geo, codes, target: tuple(sorted(custom_lib().codes_on(
+        con, _as_area(geo, codes), target))),
+    "custom_hidden": lambda con, codes, release: _hidden().report(
+        con, None, release, lsoa_codes=list(codes)),
+    "lsoa_table": lambda con, release, codes: _exports().lsoa_table(con, release, list(codes)),
+    "map_png": lambda con, release, codes, title: _report().map_png(con, release, list(codes),
+                                                                    title),
+})
+
+
+def custom_area():
+    """The custom area this session is working on (a CustomArea), or None."""
+    return st.session_state.get("brief_area")
+
+
+def set_custom_area(area) -> None:
+    st.session_state["brief_area"] = area
+
+
+def make_custom_area(name: str, codes, geography: str | None = None):
+    """Validate LSOA codes against the database (raises CustomAreaError with a message that
+    says how to fix them)."""
+    return custom_lib().make_area(_open(_db_key()).cursor(), name, list(codes), geography)
+
+
+def combine_codes(area, codes, add: bool) -> list[str]:
+    """The codes of the area after a "replace" (``add=False``) or an "add"."""
+    return sorted(set(codes) | (set(area.lsoa_codes) if add and area is not None else set()))
+
+
+def codes_in(text: str | None, upload=None) -> list[str]:
+    """LSOA codes found in pasted text and an uploaded CSV/TXT file (any column or separator)."""
+    found = text or ""
+    if upload is not None:
+        found += "\n" + upload.getvalue().decode("utf-8", errors="replace")
+    return custom_lib().parse_codes(found)
+
+
+def custom_from_json(data: bytes | str):
+    """A saved area (JSON) read back and checked against this database."""
+    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    saved = custom_lib().CustomArea.from_json(text)
+    return make_custom_area(saved.name, saved.lsoa_codes, saved.geography)
+
+
+def restore_custom_from_url() -> str | None:
+    """Open the area in the link (``?custom=name|geography|codes``) once per session, and
+    point the area picker at its home authority when the link names none. Returns a friendly
+    message when the link's area cannot be used, else None."""
+    if st.session_state.get("_brief_url_read"):
+        return None
+    st.session_state["_brief_url_read"] = True
+    text = st.query_params.get("custom")
+    if not text or custom_area() is not None:
+        return None
+    lib = custom_lib()
+    try:
+        linked = lib.CustomArea.from_query(text)
+        area = make_custom_area(linked.name, linked.lsoa_codes, linked.geography)
+    except lib.CustomAreaError as exc:
+        return (f"The custom area in this link could not be opened: {exc}. Define the area "
+                "again below, or open its saved JSON file.")
+    set_custom_area(area)
+    st.session_state["brief_name"] = area.name
+    st.session_state["brief_target"] = "custom"
+    home = custom_home(area)
+    if home and "area" not in st.query_params and "_keep_area" not in st.session_state:
+        st.query_params["area"] = home["area_code"]
+    return None
+
+
+def custom_link(area) -> str | None:
+    """The ``custom=`` value of a link to the area (``CustomArea.to_query``, percent-decoded
+    because Streamlit encodes query values itself, so the address bar shows
+    ``custom=<to_query()>`` encoded once), or None when it has too many LSOAs."""
+    from urllib.parse import unquote
+    text = area.to_query() if area is not None else None
+    return unquote(text) if text else None
+
+
+def renamed(area, name: str):
+    """The same area under another name (a blank name keeps the old one)."""
+    import dataclasses
+    name = (name or "").replace("|", "/").strip()  # "|" separates the parts of a link
+    return dataclasses.replace(area, name=name) if name and name != area.name else area
+
+
+def file_stem(name: str) -> str:
+    """A name made safe for a file name.
+
+    >>> file_stem("Ashburton & Buckfastleigh")
+    'ashburton_buckfastleigh'
+    """
+    import re
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:60] or "area"
+
+
+def wards_of(lad_code: str) -> pd.DataFrame:
+    """The April 2024 wards of an authority with their LSOA21 counts."""
+    return query("wards", lad_code)
+
+
+def lsoas_of_wards(ward_codes) -> list[str]:
+    return query("ward_lsoas", tuple(sorted(ward_codes)))
+
+
+def wards_name(wards: pd.DataFrame, chosen) -> str:
+    """A name for an area made of wards: one ward, a few, or how many."""
+    rows = wards.set_index("ward_code").loc[list(chosen)]
+    if rows.empty:
+        return "Custom area"
+    lad = rows["lad24_name"].iloc[0]
+    names = rows["ward_name"].tolist()
+    if len(names) == 1:
+        return f"{names[0]} ward, {lad}"
+    if len(names) <= 3:
+        return f"{', '.join(names[:-1])} and {names[-1]} wards, {lad}"
+    return f"{len(names)} wards of {lad}"
+
+
+def release_geography(release: str) -> str:
+    return str(releases().set_index("release").loc[release, "geography"])
+
+
+def custom_summary(area, release: str) -> dict:
+    """Every headline measure of the area, with where it would rank among authorities."""
+    return dict(query("custom_summary", *_codes_key(area), release), area_name=area.name)
+
+
+def custom_deciles(area) -> dict:
+    """The area's LSOAs per national decile in every release (carried through the lookups)."""
+    return dict(query("custom_deciles", *_codes_key(area)), area_name=area.name)
+
+
+def custom_home(area) -> dict | None:
+    """The current authority holding most of the area's LSOAs."""
+    return query("custom_home", *_codes_key(area))
+
+
+def custom_codes_on(area, release: str) -> tuple[str, ...]:
+    """The area's LSOAs on the release's geography."""
+    return query("custom_codes_on", *_codes_key(area), release_geography(release))
+
+
+def custom_hidden(area, release: str) -> dict:
+    """The hidden-deprivation report of the area's LSOAs (see inequality.hidden.report)."""
+    rep = query("custom_hidden", custom_codes_on(area, release), release)
+    return {**rep, "area_name": area.name}
+
+
+def custom_lsoa_table(area, release: str) -> pd.DataFrame:
+    """The wide LSOA table (every measure, names, ward, rural-urban class) of the area."""
+    return query("lsoa_table", release, custom_codes_on(area, release))
+
+
+def custom_map_png(area, release: str) -> tuple[bytes, str]:
+    """A static map of the area's LSOAs by IMD decile, and its alt text."""
+    title = f"{area.name}, IoD {release_year(release)}"
+    return query("map_png", release, custom_codes_on(area, release), title)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _geo_export(key, release: str, codes: tuple[str, ...], kind: str) -> bytes:
+    ex = _exports()
+    gdf = ex.lsoa_geodataframe(_open(key).cursor(), release, list(codes))
+    return ex.geojson_bytes(gdf) if kind == "geojson" else ex.geopackage_bytes(gdf)
+
+
+def geo_export(area, release: str, kind: str):
+    """A zero-argument function making the area's GeoJSON or GeoPackage bytes, for a
+    download button to call only when clicked."""
+    key, codes = _db_key(), custom_codes_on(area, release)
+    return lambda: _geo_export(key, release, codes, kind)
+
+
+def _format_measure(key: str, value) -> str:
+    if value is None or pd.isna(value):
+        return "not available"
+    if key in ("prop_most_deprived_10", "extent"):
+        return fmt_pct(value)
+    if key.endswith("_scale"):
+        return f"{value:,.0f} people"
+    return fmt_num(value)
+
+
+def custom_measures_table(summary: dict, home: dict | None, england: dict) -> pd.DataFrame:
+    """The area's headline measures beside its home authority and England, with where the
+    area would rank among the authorities (1 = most deprived)."""
+    n = summary.get("n_areas") or 0
+    rows = []
+    for key, (name, meaning) in SUMMARY_TEXT.items():
+        value, rank = summary.get(key), summary.get(f"rank_{key}")
+        if value is None:
+            reason = short_reason(summary.get("unavailable", {}).get(key))
+            meaning = f"{meaning} {reason[:1].upper()}{reason[1:]}."
+        row = {"Measure": name, summary["area_name"]: _format_measure(key, value),
+               f"Would rank among {n} authorities (1 = most deprived)":
+                   f"{ordinal(rank)} of {n}" if rank else ""}
+        if home is not None:
+            h_rank = home.get(f"rank_{key}")
+            row[f"{home['area_name']} (home authority)"] = (
+                _format_measure(key, home.get(key))
+                + (f", {ordinal(h_rank)} of {home['n_areas']}" if h_rank else ""))
+        row["England"] = _format_measure(key, england.get(key))
+        row["What it means"] = meaning
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def custom_domains_table(summary: dict, home: dict | None) -> pd.DataFrame:
+    """Each domain and supplementary index: the share of the area's (and its home
+    authority's) LSOAs in England's most deprived 10%, and average scores where available."""
+    held = measures(summary["release"]).set_index("measure")
+    rows = []
+    for m, values in summary.get("domains", {}).items():
+        if m not in held.index:
+            continue
+        row = {"measure": short_label(m, held.loc[m, "label"]),
+               "kind": held.loc[m, "kind"],
+               f"{summary['area_name']}: in most deprived 10%": values.get(
+                   "prop_most_deprived_10"),
+               f"{summary['area_name']}: average score": values.get("avg_score")}
+        if home is not None:
+            h = home.get("domains", {}).get(m, {})
+            row[f"{home['area_name']}: in most deprived 10%"] = h.get("prop_most_deprived_10")
+            row[f"{home['area_name']}: average score"] = h.get("avg_score")
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    return frame.dropna(axis=1, how="all") if not frame.empty else frame
+
+
+def custom_series(tracking: dict, home: dict | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The share of LSOAs in decile 1 by release for the area, its home authority and
+    England: (rows for :func:`headline_series_chart`, a wide table)."""
+    years = releases().set_index("release")["year"]
+    places = [(tracking, tracking["area_name"], "this area")]
+    if home is not None:
+        places.append((decile_tracking(home["area_code"]),
+                       f"{home['area_name']} (home authority)", "its region"))
+    places.append((decile_tracking(ENGLAND), "England", "England"))
+    rows = [{"label": label, "role": role, "place": label, "year": str(years[rel]),
+             "release": rel, "share_decile_1": r["shares"]["1"]}
+            for t, label, role in places for rel, r in t["releases"].items()]
+    frame = pd.DataFrame(rows)
+    wide = (frame.pivot_table(index="place", columns="year", values="share_decile_1",
+                              sort=False).round(4).reset_index())
+    wide.columns = [str(c) if c == "place" else f"IoD {c}" for c in wide.columns]
+    return frame, wide
+
+
+def selection_release(geography: str) -> str | None:
+    """The latest release on a geography (the map to click LSOAs on); None for 2001 LSOAs."""
+    rel = releases()
+    rel = rel[rel["geography"] == geography]
+    return None if geography == "lsoa01" or rel.empty else str(rel["release"].iloc[-1])
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _selection_deck(key, release: str, lad_code: str, area_codes: tuple[str, ...]):
+    import numpy as np
+    import pydeck as pdk
+    import shapely
+
+    m = _choropleth(key, release, lad_code, "imd", "decile", False)
+    deck = maps.deck(m, height=520)
+    inside = [s for s, p in zip(m.shapes, m.properties) if p["code"] in set(area_codes)]
+    if inside:
+        line = maps.feature_collection(np.array([shapely.boundary(maps.dissolve(
+            np.array(inside)))]), [{}])
+        deck._raw["__AREA__"] = line
+        deck.layers.append(pdk.Layer("GeoJsonLayer", data="__AREA__", id="custom-area",
+                                     stroked=True, filled=False, pickable=False,
+                                     get_line_color=[255, 94, 0, 255],
+                                     line_width_min_pixels=4))
+    return deck, m.legend, sum(p["code"] in set(area_codes) for p in m.properties)
+
+
+def selection_deck(release: str, lad_code: str, area=None):
+    """The authority's LSOAs by IMD decile to click on (layer id ``lsoas``), with the
+    current area outlined in orange: (deck, legend, LSOAs of the area on the map)."""
+    codes = tuple(sorted(area.lsoa_codes)) if area is not None else ()
+    return _selection_deck(_db_key(), release, lad_code, codes)
+
+
+def selected_codes(state) -> list[str]:
+    """The LSOA codes selected on a ``st.pydeck_chart(on_select=...)`` map."""
+    try:
+        objects = state["selection"]["objects"].get("lsoas", [])
+    except (KeyError, TypeError, AttributeError):
+        return []
+    return sorted({o["code"] for o in objects if isinstance(o, dict) and o.get("code")})
+
+
+def briefing_release(release: str) -> tuple[str, str | None]:
+    """The release a briefing uses: the one chosen, or for IoD 2010 (2001 LSOAs, no
+    boundaries to map) the latest release, with a note saying so."""
+    if release_geography(release) != "lsoa01":
+        return release, None
+    latest = selection_release("lsoa21") or selection_release("lsoa11")
+    return latest, (f"IoD 2010 is on 2001 neighbourhoods, which have no boundaries to map: "
+                    f"the briefing uses IoD {release_year(latest)}.")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _briefing(key, kind: str, code: str | None, codes: tuple[str, ...], name: str | None,
+              release: str) -> dict:
+    import tempfile
+
+    rep = _report()
+    con = _open(key).cursor()
+    place = (rep.resolve(con, None, list(codes), name) if kind == "custom"
+             else rep.resolve(con, code, None, name))
+    b = rep.build_briefing(con, place, release)
+    html_text = rep.render_html(b)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "briefing.pdf"
+        rep.write_pdf(html_text, path)
+        pdf = path.read_bytes()
+    return {"title": b["title"], "name": place.name, "release_label": b["release_label"],
+            "sentences": b["sentences"], "hidden_sentences": b["hidden_sentences"],
+            "health_sentences": b["health_sentences"], "health_name": b["health_name"],
+            "relative_warning": b["relative_warning"], "html": html_text, "pdf": pdf,
+            "file_stem": f"briefing_{file_stem(place.name)}_{release}"}
+
+
+def briefing(target: tuple, release: str) -> dict:
+    """Build a briefing (HTML and PDF) for ``("area", code)``, ``("ward", code)`` or
+    ``("custom", CustomArea)``: every figure, sentence and image of inequality.report."""
+    kind, what = target
+    if kind == "custom":
+        return _briefing(_db_key(), "custom", None, tuple(sorted(what.lsoa_codes)), what.name,
+                         release)
+    return _briefing(_db_key(), kind, what, (), None, release)

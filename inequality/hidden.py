@@ -495,7 +495,7 @@ def _outside(frame: pd.DataFrame, info: dict, measure: str, labels: dict) -> dic
     who = ("income-deprived people" if measure == "income"
            else "employment-deprived people of working age")
     out = {"measure": measure, "who": who, "place_measure": "imd", "available": False,
-           "reason": None, "table": None, "estimate": None, "estimate_note": None}
+           "reason": None, "table": None}
     if not _complete(frame, "imd_decile"):
         out["reason"] = f"not available for {info['release']}: IMD deciles are missing"
         return out
@@ -504,13 +504,8 @@ def _outside(frame: pd.DataFrame, info: dict, measure: str, labels: dict) -> dic
         out["table"] = hm.deprived_outside_deprived_areas(
             frame[rate_col], frame[pop_col], frame["imd_decile"])
         return out
+    # No population, no count: never a guess (e.g. equal populations) in its place.
     out["reason"] = _people_reason(info, frame, rate_col, pop_col, labels)
-    if _complete(frame, rate_col):
-        out["estimate"] = hm.deprived_outside_deprived_areas(
-            frame[rate_col], np.ones(len(frame)), frame["imd_decile"])
-        out["estimate_note"] = (
-            "estimate assuming every LSOA has the same population (LSOAs are designed to "
-            "hold about 1,000 to 3,000 people, so this is a guide, not a count)")
     return out
 
 
@@ -809,13 +804,6 @@ def quotable(rep: dict) -> list[str]:
                    f"{_n(t.loc[2, 'deprived_total'])}) live outside the most deprived 20% of "
                    "neighbourhoods in England, so help aimed only at those neighbourhoods "
                    f"would miss them ({src}: Income domain rate x population).")
-    elif inc["estimate"] is not None:
-        t = inc["estimate"].set_index("max_decile")
-        out.append(f"Roughly {_share(t.loc[2, 'share_outside'])} of {area}'s "
-                   "income-deprived people live outside the most deprived 20% of "
-                   f"neighbourhoods in England ({src}; an estimate: this release publishes "
-                   "no population counts, so every neighbourhood is given the same "
-                   "population).")
     core = rep["lsoas"]["reason_tags"].map(lambda t: "hidden_domain" in t).sum()
     if core:
         verb = "is" if core == 1 else "are"
@@ -1073,8 +1061,8 @@ def rural_urban_chart(long: pd.DataFrame):
 
 
 def outside_frame(o: dict) -> pd.DataFrame | None:
-    """Inside / outside the most deprived 10% and 20%, people (or estimated shares)."""
-    table = o["table"] if o["available"] else o["estimate"]
+    """Inside / outside the most deprived 10% and 20%: people and shares."""
+    table = o["table"] if o["available"] else None
     if table is None:
         return None
     rows = []
@@ -1084,10 +1072,7 @@ def outside_frame(o: dict) -> pd.DataFrame | None:
                      "people": round(r.deprived_inside), "share": 1 - r.share_outside})
         rows.append({"threshold": where, "where": f"outside the {where}",
                      "people": round(r.deprived_outside), "share": r.share_outside})
-    out = pd.DataFrame(rows)
-    if not o["available"]:
-        out = out.drop(columns="people")  # an estimate of shares only: no counts
-    return out
+    return pd.DataFrame(rows)
 
 
 def outside_chart(frame: pd.DataFrame):

@@ -198,7 +198,10 @@ def headline_sentences(name: str, summary: dict, tracking: dict, england: dict) 
     label = RELEASE_LABEL[rel]
     out = []
     prop, n = summary.get("prop_most_deprived_10"), summary["lsoa_count"]
-    if prop is not None:
+    if prop == 0:  # a rank would only say where a tie of many authorities starts
+        out.append(f"In the {label}, none of {name}'s {n} neighbourhoods (LSOAs) was among the "
+                   "10% most deprived in England.")
+    elif prop is not None:
         text = (f"In the {label}, {100 * prop:.1f}% of {name}'s {n} neighbourhoods (LSOAs) were "
                 "among the 10% most deprived in England")
         if summary.get("rank_prop_most_deprived_10"):

@@ -89,10 +89,6 @@ if inc["available"]:
     c2.metric("Income-deprived outside worst 20%", app.fmt_pct(share20, 0),
               help="Share of the place's income-deprived people who live outside England's "
                    "most deprived 20% of neighbourhoods.")
-elif inc["estimate"] is not None:
-    share20 = inc["estimate"].set_index("max_decile").loc[2, "share_outside"]
-    c2.metric("Income-deprived outside worst 20%",
-              f"about {app.fmt_pct(share20, 0)}", help="Estimate: " + inc["estimate_note"])
 else:
     c2.metric("Income-deprived outside worst 20%", "not available", help=inc["reason"])
 prof = rep["profile"]
@@ -182,9 +178,6 @@ for m, o in rep["outside"].items():
     if frame is None:
         st.info(o["reason"][0].upper() + o["reason"][1:] + ".")
         continue
-    if not o["available"]:
-        st.warning(f"{o['reason'][0].upper() + o['reason'][1:]}. Shown instead: an "
-                   f"{o['estimate_note']}.")
     app.chart(hidden.outside_chart(frame))
     app.table(frame, f"hidden_outside_{m}_{code}_{release}.csv", percent=("share",))
 

@@ -139,10 +139,11 @@ def test_not_available_says_why(con, release, key, words):
     assert words in rep["unavailable"][key]
 
 
-def test_estimate_without_population_is_labelled(con):
+def test_no_population_means_not_available_never_a_guess(con):
     o = hidden.report(con, RUTLAND, "iod2025")["outside"]["income"]
     assert not o["available"] and o["table"] is None
-    assert o["estimate"] is not None and "same population" in o["estimate_note"]
+    assert "population" in o["reason"] and "estimate" not in o
+    assert hidden.outside_frame(o) is None
 
 
 def test_ward_and_custom_sets(con):

@@ -72,3 +72,11 @@ def test_sentences_quote_the_computed_figures(con):
     assert f"{100 * s['prop_most_deprived_10']:.1f}% of Hartlepool's 58 neighbourhoods" in text
     assert f"{s['avg_score']:.1f}, above England's {e['avg_score']:.1f}" in text
     assert "IoD 2019 to" in text or "in the IoD 2025" in text
+
+
+def test_no_neighbourhood_in_decile_1_is_said_plainly():
+    s = {"release": "iod2025", "lsoa_count": 7, "prop_most_deprived_10": 0.0,
+         "rank_prop_most_deprived_10": 193, "n_areas": 296, "area_code": None}
+    text = report.headline_sentences("Ashburton", s, {"releases": {}}, {})
+    assert text == ["In the IoD 2025, none of Ashburton's 7 neighbourhoods (LSOAs) was among "
+                    "the 10% most deprived in England."]
