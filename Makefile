@@ -44,7 +44,7 @@ data: setup run-deps
 	$(PY) -m inequality build
 
 run: data
-	$(VENV)/bin/streamlit run dashboard.py --server.port $(PORT) --server.headless true
+	$(PY) dashboard.py --server.port $(PORT) --server.headless true
 
 test: setup system-deps
 	$(PY) -m pytest

@@ -56,13 +56,14 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:
 
 @pytest.fixture
 def app_url(fixture_db, tmp_path):
-    """The dashboard served by ``streamlit run`` on a free port, on the fixture database."""
+    """The dashboard started as `make run` starts it (``python dashboard.py``), on a free port,
+    on the fixture database."""
     port = _free_port()
     log = tmp_path / "streamlit.log"
     env = {**os.environ, "INEQUALITY_DB": str(fixture_db), "PYTHONPATH": str(ROOT)}
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard.py",
+            [sys.executable, "dashboard.py",
              "--server.headless", "true", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none"],
@@ -130,13 +131,10 @@ def test_map_page_draws_polygons(app_url, browser):
         By.CSS_SELECTOR, "[data-testid='stDeckGlJsonChart'] canvas#deckgl-overlay"))[0]
     nav = browser.find_element(By.CSS_SELECTOR, "[data-testid='stSidebarNav']").text
     assert "Where it stands" in nav and "Decile tracking" in nav, nav
-    # The very first request of a fresh server is resolved by Streamlit's multipage-v1 pass
-    # first, which reports "Page not found" before dashboard.py's navigation takes over and
-    # shows the right page: close that note so it does not dim the map.
-    for close in browser.find_elements(By.CSS_SELECTOR, "[role='dialog'] button"):
-        close.click()
-    WebDriverWait(browser, 10).until(
-        lambda d: not d.find_elements(By.CSS_SELECTOR, "[role='dialog']"))
+    # dashboard.py starts the server with the old pages/-folder routing off, so the shared
+    # link opens its page at once, with no "Page not found" note (streamlit#9992).
+    assert not browser.find_elements(By.CSS_SELECTOR, "[role='dialog']"), \
+        browser.find_element(By.CSS_SELECTOR, "[role='dialog']").text
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", canvas)
 
     counts = {}
