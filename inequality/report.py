@@ -218,6 +218,8 @@ def headline_sentences(name: str, summary: dict, tracking: dict, england: dict) 
         out.append(f"About {summary['income_scale']:,.0f} people in {name} were income-deprived "
                    f"(income domain rate x population, {label}).")
     releases = list(tracking["releases"].items())
+    upto = [r for r, _ in releases].index(rel) + 1 if rel in tracking["releases"] else 0
+    releases = releases[:upto]  # the chosen release against the one before it
     if len(releases) >= 2:
         (r0, a), (r1, b) = releases[-2], releases[-1]
         s0, s1 = a["shares"]["1"], b["shares"]["1"]
@@ -318,22 +320,26 @@ def build_briefing(con: Con, place: Place, release: str | None = None) -> dict:
     health_name = place.name if place.kind not in ("ward", "custom") else (
         place.home["area_name"] if place.home else None)
 
-    measures = []
+    measures, notes = [], []  # each distinct reason once, as a numbered note
     for key, text in MEASURE_LABELS.items():
-        value = summary.get(key)
+        reason = summary["unavailable"].get(key)
+        if reason and reason not in notes:
+            notes.append(reason)
         measures.append({
-            "label": text, "value": _fmt(key, value), "england": _fmt(key, england.get(key)),
+            "label": text, "value": _fmt(key, summary.get(key)),
+            "england": _fmt(key, england.get(key)),
             "rank": (f"{summary[f'rank_{key}']} of {summary['n_areas']}"
                      if summary.get(f"rank_{key}") else ""),
-            "note": summary["unavailable"].get(key, "")})
+            "note": notes.index(reason) + 1 if reason else None})
     flagged = hidden_rep["flagged"].head(FLAGGED_ROWS) if hidden_rep is not None else None
     return {
         "title": f"{place.name}: deprivation and health briefing",
         "place": place, "release": release, "release_label": label,
         "generated": date.today().isoformat(),
         "built": queries.build_info(con).get("built_at", "?"),
-        "measures": measures,
-        "sentences": headline_sentences(place.name, summary, tracking, england),
+        "measures": measures, "measure_notes": notes,
+        "sentences": headline_sentences(place.name, summary, tracking, england)
+        + _key_hidden(hidden_rep),
         "map": {"src": _data_uri(map_bytes), "alt": map_alt, "png": map_bytes},
         "tracking": {"src": _data_uri(track_bytes), "alt": track_alt, "png": track_bytes,
                      "table": series.assign(share=(100 * series["share_1"]).round(1))
@@ -347,6 +353,15 @@ def build_briefing(con: Con, place: Place, release: str | None = None) -> dict:
         "attribution": ATTRIBUTION, "licence_url": OGL_URL,
         "unavailable": summary["unavailable"],
     }
+
+
+def _key_hidden(rep: dict | None) -> list[str]:
+    """The hidden-deprivation sentences that belong on the first page: deprived people outside
+    deprived places, and deprivation the overall index hides."""
+    if rep is None:
+        return []
+    return [s for s in hidden.quotable(rep)
+            if "live outside the most deprived" in s or "headline index hides" in s]
 
 
 def _fmt(key: str, value) -> str:

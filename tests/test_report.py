@@ -71,7 +71,9 @@ def test_sentences_quote_the_computed_figures(con):
     text = " ".join(report.headline_sentences("Hartlepool", s, t, e))
     assert f"{100 * s['prop_most_deprived_10']:.1f}% of Hartlepool's 58 neighbourhoods" in text
     assert f"{s['avg_score']:.1f}, above England's {e['avg_score']:.1f}" in text
-    assert "IoD 2019 to" in text or "in the IoD 2025" in text
+    shares = {r: v["shares"]["1"] for r, v in t["releases"].items()}
+    assert (f"from {100 * shares['iod2015']:.1f}% in the IoD 2015 to "
+            f"{100 * shares['iod2019']:.1f}% in the IoD 2019") in text
 
 
 def test_no_neighbourhood_in_decile_1_is_said_plainly():
@@ -80,3 +82,11 @@ def test_no_neighbourhood_in_decile_1_is_said_plainly():
     text = report.headline_sentences("Ashburton", s, {"releases": {}}, {})
     assert text == ["In the IoD 2025, none of Ashburton's 7 neighbourhoods (LSOAs) was among "
                     "the 10% most deprived in England."]
+
+
+def test_change_sentence_compares_the_chosen_release_with_the_one_before(con):
+    s = analysis.area_summary(con, "E06000001", "iod2019")
+    t = analysis.decile_tracking(con, "E06000001")
+    text = " ".join(report.headline_sentences("Hartlepool", s, t, {}))
+    assert "in the IoD 2015 to" in text and "in the IoD 2019" in text
+    assert "IoD 2025" not in text
