@@ -770,7 +770,7 @@ def gradient_chart(g: dict, area_code: str | None, axis: str = "deprivation") ->
         color=alt.value("#31688e"), tooltip=tooltip)
     lines = g["lines"][g["lines"]["axis"] == axis]
     fitted = alt.Chart(lines).mark_line(color="#fde725", strokeWidth=3).encode(
-        x=f"x:Q", y="y:Q") + alt.Chart(lines).mark_line(color="#440154", strokeDash=[6, 3]
+        x="x:Q", y="y:Q") + alt.Chart(lines).mark_line(color="#440154", strokeDash=[6, 3]
                                                         ).encode(x="x:Q", y="y:Q")
     chosen = frame[frame["chosen"]]
     layers = [points, fitted]

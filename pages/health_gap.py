@@ -199,7 +199,7 @@ if fit["n"] >= 2:
                 border=True, help="Slope of the population-weighted straight line through the "
                                   f"scatter; correlation r = {fit['r']:.2f}.")
 app.chart(hl.gradient_chart(g, code if kind == "lad" else None, axis))
-st.caption(f"Each circle is a current local authority (size = population); "
+st.caption("Each circle is a current local authority (size = population); "
            + (f"{name} in red. " if kind == "lad" else "pick an authority to highlight it. ")
            + "Dashed line: " + ("the population-weighted straight line through the points."
                                 if axis == "deprivation" else

@@ -51,3 +51,17 @@ def mirror_db(full_mirror, tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("mirror_db")
     build(d / "inequality.duckdb", mirror=full_mirror, raw_dir=d / "raw", log=lambda _m: None)
     return d / "inequality.duckdb"
+
+
+@pytest.fixture
+def app_db(fixture_db, monkeypatch):
+    """The fixture database as the app's database (INEQUALITY_DB), with fresh Streamlit
+    caches around the test."""
+    import streamlit as st
+
+    monkeypatch.setenv("INEQUALITY_DB", str(fixture_db))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield fixture_db
+    st.cache_data.clear()
+    st.cache_resource.clear()

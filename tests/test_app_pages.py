@@ -14,6 +14,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from apptest import ok, run_page, texts
+
 from inequality import maps
 from inequality.db import connect
 
@@ -22,35 +24,11 @@ PAGES = ("pages/overview.py", "pages/map.py", "pages/deciles.py", "pages/data.py
 HARTLEPOOL, RUTLAND, ENGLAND, NORTH_EAST = "E06000001", "E06000017", "E92000001", "E12000001"
 
 
-@pytest.fixture
-def db(fixture_db, monkeypatch):
-    """The fixture database as the app's database, with fresh caches."""
-    monkeypatch.setenv("INEQUALITY_DB", str(fixture_db))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield fixture_db
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def page(path: str, **params) -> AppTest:
     """Run a page once with ``params`` in its URL."""
-    at = AppTest.from_file(str(ROOT / path), default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def texts(at: AppTest) -> str:
-    """All the words a reader sees in notes, captions, markdown and headings."""
-    parts = [e.value for kind in ("info", "warning", "error", "caption", "markdown", "title",
-                                  "header", "subheader") for e in getattr(at, kind)]
-    return "\n".join(str(p) for p in parts)
+    return run_page(path, 60, **params)
 
 
 def deck_spec(at: AppTest) -> dict:
@@ -63,19 +41,19 @@ def deck_spec(at: AppTest) -> dict:
 
 @pytest.mark.parametrize("path", PAGES)
 @pytest.mark.parametrize("area", [HARTLEPOOL, RUTLAND, NORTH_EAST, ENGLAND])
-def test_every_page_runs_for_every_kind_of_area(db, path, area):
+def test_every_page_runs_for_every_kind_of_area(app_db, path, area):
     at = ok(page(path, area=area))
     assert "Contains public sector information" in texts(at)
 
 
 @pytest.mark.parametrize("release", ["iod2010", "iod2015", "iod2019", "iod2025"])
 @pytest.mark.parametrize("path", ["pages/overview.py", "pages/map.py"])
-def test_pages_run_for_every_release(db, path, release):
+def test_pages_run_for_every_release(app_db, path, release):
     at = ok(page(path, area=HARTLEPOOL, release=release))
     assert at.selectbox(key="release").value == release
 
 
-def test_dashboard_navigates_to_every_page(db):
+def test_dashboard_navigates_to_every_page(app_db):
     at = ok(AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60).run())
     assert "where does your area stand" in texts(at)
     for path, title in zip(PAGES, ("where does your area stand", "Map of neighbourhood",
@@ -84,7 +62,7 @@ def test_dashboard_navigates_to_every_page(db):
         assert title in texts(at), path
 
 
-def test_choices_are_kept_when_switching_pages(db):
+def test_choices_are_kept_when_switching_pages(app_db):
     at = ok(AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60).run())
     at.selectbox(key="area").set_value(RUTLAND).run()
     at.selectbox(key="release").set_value("iod2015").run()
@@ -96,7 +74,7 @@ def test_choices_are_kept_when_switching_pages(db):
 
 # --- overview -------------------------------------------------------------------------------
 
-def test_overview_shows_headline_cards_and_changes_area(db):
+def test_overview_shows_headline_cards_and_changes_area(app_db):
     at = ok(page("pages/overview.py", area=HARTLEPOOL, release="iod2019"))
     labels = [m.label for m in at.metric]
     assert "Most deprived 10%" in labels and "Neighbourhoods (LSOAs)" in labels
@@ -109,14 +87,14 @@ def test_overview_shows_headline_cards_and_changes_area(db):
     assert at.query_params["release"] == "iod2019"
 
 
-def test_overview_says_why_a_measure_is_unavailable(db):
+def test_overview_says_why_a_measure_is_unavailable(app_db):
     # The fixture's IoD 2025 file, like the mirror's, has no population denominators.
     at = ok(page("pages/overview.py", area=RUTLAND, release="iod2025"))
     assert "population denominators" in texts(at) or "population" in " ".join(
         str(t.value) for t in at.table)
 
 
-def test_every_chart_has_a_csv_download(db):
+def test_every_chart_has_a_csv_download(app_db):
     at = ok(page("pages/overview.py", area=HARTLEPOOL, release="iod2019"))
     downloads = at.get("download_button")
     assert len(downloads) >= 3
@@ -125,14 +103,14 @@ def test_every_chart_has_a_csv_download(db):
 
 # --- map --------------------------------------------------------------------------------------
 
-def test_map_draws_every_lsoa_of_the_area(db):
+def test_map_draws_every_lsoa_of_the_area(app_db):
     at = ok(page("pages/map.py", area=HARTLEPOOL, release="iod2019", measure="imd",
                  value="decile"))
     spec = deck_spec(at)
     ids = [layer["id"] for layer in spec["layers"]]
     assert ids[0] == "lsoas" and "outline" in ids
     rows = spec["layers"][0]["data"]
-    with connect(db) as con:
+    with connect(app_db) as con:
         n = con.execute("SELECT count(*) FROM lsoa WHERE geography = 'lsoa11' AND "
                         "lad24_code = ?", [HARTLEPOOL]).fetchone()[0]
     assert len({r["code"] for r in rows}) == n
@@ -142,7 +120,7 @@ def test_map_draws_every_lsoa_of_the_area(db):
     assert "Decile 1" in texts(at)  # the legend note says what decile 1 means
 
 
-def test_map_measure_value_and_release_widgets(db):
+def test_map_measure_value_and_release_widgets(app_db):
     at = ok(page("pages/map.py", area=HARTLEPOOL, release="iod2019"))
     at.selectbox(key="measure").set_value("income").run()
     ok(at)
@@ -158,29 +136,29 @@ def test_map_measure_value_and_release_widgets(db):
     assert at.query_params["release"] == "iod2015"
 
 
-def test_map_offers_only_what_the_release_holds(db):
+def test_map_offers_only_what_the_release_holds(app_db):
     at = ok(page("pages/map.py", area=RUTLAND, release="iod2015"))
-    with connect(db) as con:
+    with connect(app_db) as con:
         held = set(con.execute("SELECT DISTINCT measure FROM deprivation WHERE release = "
                                "'iod2015'").df()["measure"])
     assert len(at.selectbox(key="measure").options) == len(held)
     assert "Not available for iod2015" in texts(at)
 
 
-def test_map_of_2010_uses_unchanged_lsoas_and_says_so(db):
+def test_map_of_2010_uses_unchanged_lsoas_and_says_so(app_db):
     at = ok(page("pages/map.py", area=HARTLEPOOL, release="iod2010"))
     assert "2001 LSOAs" in texts(at) and "unchanged" in texts(at)
     assert deck_spec(at)["layers"][0]["data"]
 
 
-def test_map_of_england_is_minimal(db):
+def test_map_of_england_is_minimal(app_db):
     at = ok(page("pages/map.py", area=ENGLAND, release="iod2025"))
     rows = deck_spec(at)["layers"][0]["data"]
     assert set(rows[0]) == {"p", "code", "name", "label", "c"}
     assert "England-wide view" in texts(at)
 
 
-def test_map_toggles_msoa_outlines_and_basemap(db):
+def test_map_toggles_msoa_outlines_and_basemap(app_db):
     at = ok(page("pages/map.py", area=RUTLAND, release="iod2019", msoa="1"))
     assert "msoa" in [layer["id"] for layer in deck_spec(at)["layers"]]
     at.toggle(key="basemap").set_value(True).run()
@@ -191,7 +169,7 @@ def test_map_toggles_msoa_outlines_and_basemap(db):
 
 # --- URL state ------------------------------------------------------------------------------
 
-def test_a_link_reproduces_area_release_measure_and_value(db):
+def test_a_link_reproduces_area_release_measure_and_value(app_db):
     params = {"area": RUTLAND, "release": "iod2019", "measure": "health", "value": "rank"}
     at = ok(page("pages/map.py", **params))
     assert at.selectbox(key="area").value == RUTLAND
@@ -202,14 +180,14 @@ def test_a_link_reproduces_area_release_measure_and_value(db):
     assert not at.info or "link asks for" not in texts(at)
 
 
-def test_area_in_a_link_may_be_a_name_or_lower_case_code(db):
+def test_area_in_a_link_may_be_a_name_or_lower_case_code(app_db):
     assert ok(page("pages/overview.py", area="rutland")).selectbox(key="area").value == RUTLAND
     assert ok(page("pages/overview.py", area="e06000001")).selectbox(
         key="area").value == HARTLEPOOL
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_unknown_codes_in_a_link_fall_back_with_a_note(db, path):
+def test_unknown_codes_in_a_link_fall_back_with_a_note(app_db, path):
     at = ok(page(path, area="E0800002", release="iod1999", measure="bogus", value="x"))
     notes = texts(at)
     assert "'E0800002'" in notes and "showing England" in notes
@@ -225,7 +203,7 @@ def test_unknown_codes_in_a_link_fall_back_with_a_note(db, path):
 
 # --- decile tracking and data ----------------------------------------------------------------
 
-def test_decile_tracking_shows_every_release_and_movements(db):
+def test_decile_tracking_shows_every_release_and_movements(app_db):
     at = ok(page("pages/deciles.py", area=HARTLEPOOL))
     assert [m.label for m in at.metric][:4] == ["IoD 2010", "IoD 2015", "IoD 2019", "IoD 2025"]
     assert "relative measure" in texts(at)
@@ -236,7 +214,7 @@ def test_decile_tracking_shows_every_release_and_movements(db):
     assert "Between IoD 2010 and IoD 2015" in texts(at)
 
 
-def test_data_page_lists_every_source_with_its_load(db):
+def test_data_page_lists_every_source_with_its_load(app_db):
     from inequality.sources import SOURCES
     at = ok(page("pages/data.py"))
     sources = at.dataframe[0].value

@@ -12,8 +12,9 @@ import json
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
+
+from apptest import ok, run_page, texts
 
 from inequality import custom, queries
 from inequality.db import connect
@@ -23,15 +24,6 @@ PAGE = "pages/briefing.py"
 HARTLEPOOL, RUTLAND, ENGLAND, NORTH_EAST = "E06000001", "E06000017", "E92000001", "E12000001"
 
 
-@pytest.fixture
-def db(fixture_db, monkeypatch):
-    """The fixture database as the app's database, with fresh caches."""
-    monkeypatch.setenv("INEQUALITY_DB", str(fixture_db))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield fixture_db
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 @pytest.fixture(scope="module")
@@ -54,21 +46,7 @@ def oakham_south(fixture_db) -> tuple[str, list[str]]:
 
 
 def page(**params) -> AppTest:
-    at = AppTest.from_file(str(ROOT / PAGE), default_timeout=120)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def texts(at: AppTest) -> str:
-    parts = [e.value for kind in ("info", "warning", "error", "success", "caption", "markdown",
-                                  "title", "header", "subheader") for e in getattr(at, kind)]
-    return "\n".join(str(p) for p in parts)
+    return run_page(PAGE, 120, **params)
 
 
 def area(at: AppTest) -> custom.CustomArea | None:
@@ -109,7 +87,7 @@ def assert_every_measure_shown(at: AppTest, name: str) -> None:
 
 # --- defining an area ---------------------------------------------------------------------
 
-def test_page_runs_for_every_kind_of_place_without_an_area(db):
+def test_page_runs_for_every_kind_of_place_without_an_area(app_db):
     for place in (HARTLEPOOL, RUTLAND, NORTH_EAST, ENGLAND):
         at = ok(page(area=place))
         assert area(at) is None
@@ -117,7 +95,7 @@ def test_page_runs_for_every_kind_of_place_without_an_area(db):
     assert "Pick a local authority above" in texts(at)  # England: no wards to choose
 
 
-def test_pasted_codes_make_an_area_with_every_measure(db, rutland_codes):
+def test_pasted_codes_make_an_area_with_every_measure(app_db, rutland_codes):
     at = ok(page(area=RUTLAND, release="iod2019"))
     text = "lsoa21cd\n" + ",\n".join(rutland_codes) + "\nnot a code E0101"
     at = paste(at, text)
@@ -131,7 +109,7 @@ def test_pasted_codes_make_an_area_with_every_measure(db, rutland_codes):
     assert at.query_params["area"] == RUTLAND and at.query_params["release"] == "iod2019"
 
 
-def test_adding_codes_extends_the_area_and_renaming_updates_the_link(db, rutland_codes):
+def test_adding_codes_extends_the_area_and_renaming_updates_the_link(app_db, rutland_codes):
     at = paste(ok(page(area=RUTLAND)), " ".join(rutland_codes[:2]))
     at = paste(at, " ".join(rutland_codes[2:4]), button="brief_add_codes")
     assert area(at).lsoa_codes == tuple(rutland_codes[:4])
@@ -146,7 +124,7 @@ def test_adding_codes_extends_the_area_and_renaming_updates_the_link(db, rutland
     assert area(at).lsoa_codes == (rutland_codes[4],) and area(at).name == "Oakham & villages"
 
 
-def test_uploaded_csv_makes_an_area(db, rutland_codes):
+def test_uploaded_csv_makes_an_area(app_db, rutland_codes):
     at = ok(page(area=RUTLAND))
     ok(at.radio(key="brief_method").set_value("codes").run())
     csv = ("code,name\n" + "\n".join(f"{c},somewhere" for c in rutland_codes)).encode()
@@ -160,14 +138,14 @@ def test_uploaded_csv_makes_an_area(db, rutland_codes):
     ("hello world, E0101 and 12345", "no LSOA codes given"),
     ("E01999999", "none of the 1 codes is a known English LSOA"),
 ])
-def test_malformed_paste_shows_an_error_not_an_exception(db, text, message):
+def test_malformed_paste_shows_an_error_not_an_exception(app_db, text, message):
     at = paste(ok(page(area=RUTLAND)), text)
     assert at.error and "Could not make the area" in at.error[0].value
     assert message in at.error[0].value
     assert area(at) is None and "custom" not in at.query_params
 
 
-def test_codes_of_two_vintages_are_refused_with_the_rule(db, fixture_db):
+def test_codes_of_two_vintages_are_refused_with_the_rule(app_db, fixture_db):
     with connect(fixture_db) as con:
         new21, old11 = (con.execute(
             f"SELECT min(lsoa_code) FROM lsoa WHERE geography = '{a}' AND lsoa_code NOT IN "
@@ -178,7 +156,7 @@ def test_codes_of_two_vintages_are_refused_with_the_rule(db, fixture_db):
     assert area(at) is None
 
 
-def test_wards_make_an_area(db, oakham_south):
+def test_wards_make_an_area(app_db, oakham_south):
     ward, codes = oakham_south
     at = ok(page(area=RUTLAND))
     assert at.radio(key="brief_method").value == "wards"
@@ -193,7 +171,7 @@ def test_wards_make_an_area(db, oakham_south):
     assert custom.CustomArea.from_query(at.query_params["custom"]) == made
 
 
-def test_map_to_click_on_is_selectable(db):
+def test_map_to_click_on_is_selectable(app_db):
     at = ok(page(area=HARTLEPOOL))
     ok(at.radio(key="brief_method").set_value("map").run())
     decks = at.get("deck_gl_json_chart")
@@ -205,7 +183,7 @@ def test_map_to_click_on_is_selectable(db):
     assert "0 selected" in texts(at)
     # with an area, it is outlined on the map
     ok(at.radio(key="brief_method").set_value("codes").run())
-    with connect(db) as con:
+    with connect(app_db) as con:
         codes = [r[0] for r in con.execute(
             "SELECT lsoa_code FROM lsoa WHERE geography = 'lsoa21' AND lad24_code = ? "
             "ORDER BY 1 LIMIT 3", [HARTLEPOOL]).fetchall()]
@@ -230,7 +208,7 @@ def test_selected_codes_are_read_from_the_selection_state():
 # --- saving, loading and sharing ------------------------------------------------------------
 
 @pytest.mark.parametrize("decoded", [True, False])
-def test_a_custom_link_restores_the_area(db, rutland_codes, decoded):
+def test_a_custom_link_restores_the_area(app_db, rutland_codes, decoded):
     from urllib.parse import unquote
     linked = custom.CustomArea("Our patch & more", "lsoa21", tuple(rutland_codes))
     # ?custom=<to_query()> in an address bar reaches the page decoded once; a value that
@@ -251,14 +229,14 @@ def test_a_custom_link_restores_the_area(db, rutland_codes, decoded):
     ("Patch|lsoa99|E01013787", "geography 'lsoa99'"),
     ("Patch|lsoa21|", "has no LSOAs"),
 ])
-def test_a_malformed_link_gives_a_friendly_message(db, link, message):
+def test_a_malformed_link_gives_a_friendly_message(app_db, link, message):
     at = ok(page(custom=link))
     assert at.error and "could not be opened" in at.error[0].value
     assert message in at.error[0].value
     assert area(at) is None and "custom" not in at.query_params
 
 
-def test_a_saved_area_is_downloaded_and_opened_again(db, rutland_codes):
+def test_a_saved_area_is_downloaded_and_opened_again(app_db, rutland_codes):
     at = paste(ok(page(area=RUTLAND)), " ".join(rutland_codes[:3]))
     assert "Save the area (JSON)" in downloads(at)
     saved = area(at).to_json().encode()
@@ -274,7 +252,7 @@ def test_a_saved_area_is_downloaded_and_opened_again(db, rutland_codes):
     assert fresh.error and "could not be opened as an area" in fresh.error[0].value
 
 
-def test_an_area_too_long_for_a_link_offers_the_json(db, rutland_codes, monkeypatch):
+def test_an_area_too_long_for_a_link_offers_the_json(app_db, rutland_codes, monkeypatch):
     monkeypatch.setattr(custom, "MAX_URL_CODES", 3)
     at = paste(ok(page(area=RUTLAND)), " ".join(rutland_codes))
     assert "custom" not in at.query_params
@@ -282,7 +260,7 @@ def test_an_area_too_long_for_a_link_offers_the_json(db, rutland_codes, monkeypa
     assert "Save the area (JSON)" in downloads(at)
 
 
-def test_clearing_the_area_clears_the_link(db, rutland_codes):
+def test_clearing_the_area_clears_the_link(app_db, rutland_codes):
     at = paste(ok(page(area=RUTLAND)), " ".join(rutland_codes))
     assert "custom" in at.query_params
     ok(at.button(key="brief_clear").click().run())
@@ -290,7 +268,7 @@ def test_clearing_the_area_clears_the_link(db, rutland_codes):
     assert "No area yet" in texts(at)
 
 
-def test_older_releases_run_for_a_custom_area(db, rutland_codes):
+def test_older_releases_run_for_a_custom_area(app_db, rutland_codes):
     at = paste(ok(page(area=RUTLAND, release="iod2025")), " ".join(rutland_codes))
     for release in ("iod2010", "iod2015"):
         ok(at.selectbox(key="release").set_value(release).run())
@@ -312,7 +290,7 @@ def make_briefing(at: AppTest, target: str) -> dict:
     return at.session_state["brief_result"]
 
 
-def test_briefing_for_the_authority_gives_html_and_pdf(db):
+def test_briefing_for_the_authority_gives_html_and_pdf(app_db):
     at = ok(page(area=RUTLAND, release="iod2019"))
     result = make_briefing(at, f"area:{RUTLAND}")
     assert result["pdf"][:5] == b"%PDF-"
@@ -322,7 +300,7 @@ def test_briefing_for_the_authority_gives_html_and_pdf(db):
     # still offered after another rerun, and withdrawn when the place changes
     ok(at.radio(key="brief_method").set_value("codes").run())
     assert "Download the briefing (PDF)" in downloads(at)
-    ok(at.selectbox(key="brief_target").set_value(f"ward:{first_ward(db)}").run())
+    ok(at.selectbox(key="brief_target").set_value(f"ward:{first_ward(app_db)}").run())
     assert "Download the briefing (PDF)" not in downloads(at)
     assert "made earlier was for another place" in texts(at)
 
@@ -332,7 +310,7 @@ def first_ward(fixture_db) -> str:
         return queries.wards(con, RUTLAND)["ward_code"].iloc[0]
 
 
-def test_briefing_for_a_ward(db, oakham_south):
+def test_briefing_for_a_ward(app_db, oakham_south):
     ward, _codes = oakham_south
     at = ok(page(area=RUTLAND))
     result = make_briefing(at, f"ward:{ward}")
@@ -340,7 +318,7 @@ def test_briefing_for_a_ward(db, oakham_south):
     assert result["pdf"][:5] == b"%PDF-"
 
 
-def test_briefing_for_the_custom_area(db, rutland_codes):
+def test_briefing_for_the_custom_area(app_db, rutland_codes):
     at = paste(ok(page(area=RUTLAND)), " ".join(rutland_codes))
     ok(at.text_input(key="brief_name").input("Our patch").run())
     assert at.selectbox(key="brief_target").value == "custom"
@@ -352,7 +330,7 @@ def test_briefing_for_the_custom_area(db, rutland_codes):
 
 # --- navigation ----------------------------------------------------------------------------
 
-def test_dashboard_lists_and_opens_the_page(db):
+def test_dashboard_lists_and_opens_the_page(app_db):
     from inequality.app import PAGES
     files = [p[0] for p in PAGES]
     assert files.index("briefing.py") == files.index("data.py") - 1

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-import streamlit as st
 from streamlit.testing.v1 import AppTest
+
+from apptest import ok
 
 from inequality import hidden, queries
 from inequality.cli import main
@@ -239,33 +240,22 @@ def test_cli_hidden_unknown_area_is_usage_error(capsys, fixture_db, area, words)
 
 # --- the page ------------------------------------------------------------------------------------
 
-@pytest.fixture
-def app_db(fixture_db, monkeypatch):
-    monkeypatch.setenv("INEQUALITY_DB", str(fixture_db))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield fixture_db
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
-def _ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def test_page_runs_and_the_area_widget_drives_it(app_db):
-    at = _ok(AppTest.from_file(str(ROOT / "pages" / "hidden.py"), default_timeout=120).run())
+    at = ok(AppTest.from_file(str(ROOT / "pages" / "hidden.py"), default_timeout=120).run())
     assert at.title[0].value == "Rural & hidden deprivation"
     assert any("local authority or ward" in i.value for i in at.info)  # England by default
-    _ok(at.selectbox(key="area").set_value(RUTLAND).run())
+    ok(at.selectbox(key="area").set_value(RUTLAND).run())
     assert at.header[0].value.startswith("Rutland, IoD")
     assert at.get("deck_gl_json_chart"), "no map"
     assert len(at.dataframe) >= 3  # flagged list, rural/urban, local vs national
     assert any(b.label == "Download CSV" for b in at.get("download_button"))
-    _ok(at.selectbox(key="release").set_value("iod2019").run())
+    ok(at.selectbox(key="release").set_value("iod2019").run())
     assert at.header[0].value == "Rutland, IoD 2019"
-    _ok(at.radio(key="hidden_by").set_value("Ward").run())
+    ok(at.radio(key="hidden_by").set_value("Ward").run())
     assert "ward" in at.header[0].value
 
 
@@ -273,7 +263,7 @@ def test_page_from_a_link_and_for_iod2010(app_db):
     at = AppTest.from_file(str(ROOT / "pages" / "hidden.py"), default_timeout=120)
     at.query_params["area"] = HARTLEPOOL
     at.query_params["release"] = "iod2010"
-    _ok(at.run())
+    ok(at.run())
     assert at.header[0].value == "Hartlepool, IoD 2010"
     words = " ".join(str(e.value) for kind in ("info", "warning", "caption", "markdown")
                      for e in getattr(at, kind))
