@@ -7,8 +7,6 @@ The arithmetic lives in :mod:`inequality.metrics`.
 
 from __future__ import annotations
 
-import math
-
 import duckdb
 import numpy as np
 import pandas as pd
@@ -17,6 +15,7 @@ from . import queries
 from .metrics import area as area_metrics
 from .metrics.deciles import (DECILES, RELATIVE_WARNING, decile_shares_by_area,
                               nearest_neighbours, transition_matrix)
+from .plain import plain
 from .queries import ENGLAND, UnknownArea
 
 Con = duckdb.DuckDBPyConnection
@@ -158,21 +157,11 @@ def _summaries(con: Con, release: str, level: str) -> tuple[pd.DataFrame, dict]:
     return head, unavailable
 
 
-def _clean(value):
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    return value
-
-
 def _record(row, measures) -> dict:
     out = {}
     for m in measures:
-        out[m] = _clean(row[m]) if row is not None else None
-        rank = _clean(row[f"rank_{m}"]) if row is not None else None
+        out[m] = plain(row[m]) if row is not None else None
+        rank = plain(row[f"rank_{m}"]) if row is not None else None
         out[f"rank_{m}"] = int(rank) if rank is not None else None
     return out
 
@@ -252,7 +241,7 @@ def _england(con: Con, release: str, regions: pd.DataFrame, unavailable: dict) -
            "lsoa_count": int(s["lsoa_count"])}
     for m in SUMMARY_MEASURES:
         value = s[m] if m in s.index else scales.iloc[0].get(m, np.nan)
-        obj[m] = _clean(value)
+        obj[m] = plain(value)
         obj[f"rank_{m}"] = None
     obj["n_areas"] = 1
     obj["domains"] = {}

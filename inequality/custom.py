@@ -21,9 +21,10 @@ import duckdb
 import pandas as pd
 
 from . import queries
-from .analysis import DOMAIN_MEASURES, SUMMARY_MEASURES, _availability, _clean, _measure_frame
+from .analysis import DOMAIN_MEASURES, SUMMARY_MEASURES, _availability, _measure_frame
 from .analysis import _release_info, _scales, _summarise
 from .metrics.deciles import DECILES
+from .plain import plain
 
 Con = duckdb.DuckDBPyConnection
 
@@ -154,7 +155,7 @@ def summary(con: Con, area: CustomArea, release: str) -> dict:
         why = _availability(frame, info, measure)
         wanted = [m for m in DOMAIN_MEASURES if m not in why]
         row = _summarise(frame, n, wanted).iloc[0] if wanted else pd.Series(dtype=float)
-        values = {m: _clean(row.get(m)) for m in DOMAIN_MEASURES}
+        values = {m: plain(row.get(m)) for m in DOMAIN_MEASURES}
         if measure == "imd":
             out.update(values)
             out["unavailable"].update(why)
@@ -162,7 +163,7 @@ def summary(con: Con, area: CustomArea, release: str) -> dict:
             out["domains"][measure] = values | ({"unavailable": why} if why else {})
     scales, scale_why = _scales(inside, "custom", info)
     for m in ("income_scale", "employment_scale"):
-        out[m] = _clean(scales.iloc[0][m])
+        out[m] = plain(scales.iloc[0][m])
     out["unavailable"].update(scale_why)
     for m in SUMMARY_MEASURES:
         value = out.get(m)

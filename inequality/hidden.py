@@ -30,6 +30,7 @@ import pandas as pd
 from . import queries
 from .metrics import hidden as hm
 from .metrics.deciles import decile_distribution
+from .plain import plain
 from .queries import UnknownArea
 
 Con = duckdb.DuckDBPyConnection
@@ -852,36 +853,18 @@ def quotable(rep: dict) -> list[str]:
 
 # --- JSON --------------------------------------------------------------------------------------
 
-def _plain(value):
-    if isinstance(value, pd.DataFrame):
-        return [{k: _plain(v) for k, v in row.items()} for row in value.to_dict("records")]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_plain(v) for v in value]
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
-
-
 def to_json(rep: dict, *, with_lsoas: bool = False) -> dict:
     """The report as JSON-ready plain values: the authority measures and the flagged list
     (every LSOA too with ``with_lsoas``)."""
     keys = ["area_code", "area_name", "area_type", "lad24_code", "lad24_name", "release",
             "year", "geography", "lsoa_count", "parameters", "summary", "quotable", "notes",
             "unavailable", "rural_urban", "outside", "profile", "lisa"]
-    out = {k: _plain(rep.get(k)) for k in keys}
+    out = {k: plain(rep.get(k)) for k in keys}
     out["quotable"] = quotable(rep)
     flagged = rep["flagged"].copy()
-    out["flagged"] = _plain(flagged)
+    out["flagged"] = plain(flagged)
     if with_lsoas:
-        out["lsoas"] = _plain(rep["lsoas"])
+        out["lsoas"] = plain(rep["lsoas"])
     return out
 
 
