@@ -785,6 +785,16 @@ def _count(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
+def reasons_markdown(flagged: pd.DataFrame) -> str:
+    """A Markdown list of flagged LSOAs, each with its ward, rural-urban class, IMD decile and
+    every reason (for the "every reason in full" views)."""
+    return "\n".join(
+        f"- **{r.lsoa_name}** ({r.lsoa_code}), {r.ward_name or 'no ward'} ward, "
+        f"{r.ruc_class or 'no rural-urban class'}, IMD decile {r.imd_decile}:\n"
+        + "\n".join(f"    - {reason}" for reason in r.reasons)
+        for r in flagged.itertuples())
+
+
 def quotable(rep: dict) -> list[str]:
     """Plain sentences, each with its figure and its source, that a community group can put
     in a funding bid or a letter to the council."""

@@ -271,11 +271,7 @@ if area is not None:
                 "local_decile": "decile within the area"}),
                 f"area_hidden_{stem}_{release}.csv", "Reasons are separated by |.", height=300)
             with st.expander("Every reason in full"):
-                st.markdown("\n".join(
-                    f"- **{r.lsoa_name}** ({r.lsoa_code}), {r.ward_name or 'no ward'} ward, "
-                    f"{r.ruc_class or 'no rural-urban class'}, IMD decile {r.imd_decile}:\n"
-                    + "\n".join(f"    - {reason}" for reason in r.reasons)
-                    for r in rep["flagged"].itertuples()))
+                st.markdown(hidden.reasons_markdown(rep["flagged"]))
         frames = hidden.rural_urban_frames(rep)
         if frames is None:
             st.info(rep["unavailable"].get("rural_urban", "No rural-urban classification."))

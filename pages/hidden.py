@@ -144,11 +144,7 @@ app.table(flat.rename(columns={"lsoa_code": "LSOA", "lsoa_name": "name", "ward_n
           "first. Reasons are separated by |.", height=420)
 with st.expander("Every reason in full, neighbourhood by neighbourhood"):
     shown = rep["flagged"][keep.to_numpy()]
-    st.markdown("\n".join(
-        f"- **{r.lsoa_name}** ({r.lsoa_code}), {r.ward_name or 'no ward'} ward, "
-        f"{r.ruc_class or 'no rural-urban class'}, IMD decile {r.imd_decile}:\n"
-        + "\n".join(f"    - {reason}" for reason in r.reasons)
-        for r in shown.itertuples()) or "None shown.")
+    st.markdown(hidden.reasons_markdown(shown) or "None shown.")
 
 # --- rural and urban ---------------------------------------------------------------------------
 st.subheader("Rural and urban neighbourhoods")
