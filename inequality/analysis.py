@@ -206,10 +206,10 @@ def area_summary(con: Con, area_code: str, release: str, *, current: bool = True
     """One area's summary: a current (or, with ``current=False``, published) authority ranked
     among all authorities, a region ranked among regions, or England.
     """
-    if area_code == ENGLAND or area_code.startswith("E12"):
+    if area_code == ENGLAND:
+        return _england(con, release)
+    if area_code.startswith("E12"):
         head, unavailable = _summaries(con, release, "region")
-        if area_code == ENGLAND:
-            return _england(con, release, head, unavailable)
         names = _names(con, release, "region")
         row = head[head["area_code"] == area_code]
         if row.empty:
@@ -229,23 +229,51 @@ def area_summary(con: Con, area_code: str, release: str, *, current: bool = True
                            len(head))
 
 
-def _england(con: Con, release: str, regions: pd.DataFrame, unavailable: dict) -> dict:
-    """England as one area: the same measures over every LSOA (no rank)."""
+def lsoa_set_summary(con: Con, release: str, codes=None) -> dict:
+    """The summary measures of one set of LSOAs (all of England when ``codes`` is None):
+    the IMD's measures, income and employment scale, and each domain's, computed from
+    national ranks, with the reason for anything the release cannot support. No ranks."""
     info = _release_info(con, release)
-    long = queries.all_measure_ranks(con, release).assign(england=ENGLAND)
-    frame = _measure_frame(long, "imd", "england")
-    wanted = [m for m in DOMAIN_MEASURES if m not in _availability(frame, info, "imd")]
-    s = _summarise(frame, int(info["lsoa_count"]), wanted).iloc[0]
-    scales, _ = _scales(long, "england", info)
+    long = queries.all_measure_ranks(con, release)
+    if codes is not None:
+        long = long[long["lsoa_code"].isin(set(codes))]
+    if long.empty:
+        raise UnknownArea(f"none of the LSOAs given is in {release}")
+    long = long.assign(group="set")
+    n = int(info["lsoa_count"])
+    out = {"release": release, "geography": info["geography"],
+           "lsoa_count": int(long["lsoa_code"].nunique()), "domains": {}, "unavailable": {}}
+    loaded = set(long["measure"].unique())
+    for measure in [m for m in queries.measures(con)["measure"] if m in loaded]:
+        frame = _measure_frame(long, measure, "group")
+        why = _availability(frame, info, measure)
+        wanted = [m for m in DOMAIN_MEASURES if m not in why]
+        row = _summarise(frame, n, wanted).iloc[0] if wanted else pd.Series(dtype=float)
+        values = {m: plain(row.get(m)) for m in DOMAIN_MEASURES}
+        if measure == "imd":
+            out.update(values)
+            out["unavailable"].update({m: r for m, r in why.items() if m in DOMAIN_MEASURES})
+        else:
+            out["domains"][measure] = values | ({"unavailable": why} if why else {})
+    scales, scale_why = _scales(long, "group", info)
+    for m in ("income_scale", "employment_scale"):
+        out[m] = plain(scales.iloc[0][m])
+    out["unavailable"].update(scale_why)
+    out["unavailable"] = {m: r for m, r in out["unavailable"].items() if out.get(m) is None}
+    return out
+
+
+def _england(con: Con, release: str) -> dict:
+    """England as one area: the same measures over every LSOA (no rank)."""
+    s = lsoa_set_summary(con, release)
     obj = {"area_code": ENGLAND, "area_name": "England", "release": release,
-           "lsoa_count": int(s["lsoa_count"])}
+           "lsoa_count": s["lsoa_count"]}
     for m in SUMMARY_MEASURES:
-        value = s[m] if m in s.index else scales.iloc[0].get(m, np.nan)
-        obj[m] = plain(value)
+        obj[m] = s[m]
         obj[f"rank_{m}"] = None
     obj["n_areas"] = 1
     obj["domains"] = {}
-    obj["unavailable"] = {m: r for m, r in unavailable.items() if obj.get(m) is None}
+    obj["unavailable"] = s["unavailable"]
     return obj
 
 

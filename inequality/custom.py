@@ -21,10 +21,9 @@ import duckdb
 import pandas as pd
 
 from . import queries
-from .analysis import DOMAIN_MEASURES, SUMMARY_MEASURES, _availability, _measure_frame
-from .analysis import _release_info, _scales, _summarise
+from .analysis import SUMMARY_MEASURES, all_summaries, lsoa_set_summary
 from .metrics.deciles import DECILES
-from .plain import plain
+from .queries import UnknownArea
 
 Con = duckdb.DuckDBPyConnection
 
@@ -136,41 +135,18 @@ def codes_on(con: Con, area: CustomArea, geography: str) -> list[str]:
 def summary(con: Con, area: CustomArea, release: str) -> dict:
     """Every authority summary measure for the custom area (IMD and domains), with where it
     would rank among the authorities of the release (1 = most deprived)."""
-    info = _release_info(con, release)
-    codes = set(codes_on(con, area, info["geography"]))
-    long = queries.all_measure_ranks(con, release)
-    long["custom"] = long["lsoa_code"].isin(codes).map({True: "custom", False: "other"})
-    inside = long[long["custom"] == "custom"]
-    n = int(info["lsoa_count"])
-    if inside.empty:
-        raise CustomAreaError(f"none of the area's LSOAs is in {release}")
-    from .analysis import all_summaries
-
+    geography = queries.release(con, release)["geography"]
+    try:
+        s = lsoa_set_summary(con, release, codes_on(con, area, geography))
+    except UnknownArea as exc:
+        raise CustomAreaError(f"none of the area's LSOAs is in {release}") from exc
     authorities = pd.DataFrame(all_summaries(con, release, current=True))
-    out = {"area_code": None, "area_name": area.name, "release": release,
-           "geography": info["geography"], "lsoa_count": int(inside["lsoa_code"].nunique()),
-           "domains": {}, "unavailable": {}}
-    for measure in [m for m in queries.measures(con)["measure"] if m in set(inside["measure"])]:
-        frame = _measure_frame(inside, measure, "custom")
-        why = _availability(frame, info, measure)
-        wanted = [m for m in DOMAIN_MEASURES if m not in why]
-        row = _summarise(frame, n, wanted).iloc[0] if wanted else pd.Series(dtype=float)
-        values = {m: plain(row.get(m)) for m in DOMAIN_MEASURES}
-        if measure == "imd":
-            out.update(values)
-            out["unavailable"].update(why)
-        else:
-            out["domains"][measure] = values | ({"unavailable": why} if why else {})
-    scales, scale_why = _scales(inside, "custom", info)
-    for m in ("income_scale", "employment_scale"):
-        out[m] = plain(scales.iloc[0][m])
-    out["unavailable"].update(scale_why)
+    out = {"area_code": None, "area_name": area.name, **s}
     for m in SUMMARY_MEASURES:
         value = out.get(m)
         col = authorities[m].dropna() if m in authorities else pd.Series(dtype=float)
         out[f"rank_{m}"] = (int((col > value).sum()) + 1) if value is not None and len(col) else None
     out["n_areas"] = len(authorities)
-    out["unavailable"] = {m: r for m, r in out["unavailable"].items() if out.get(m) is None}
     return out
 
 
