@@ -64,6 +64,15 @@ def build_info(con: Con) -> dict:
 
 # --- areas --------------------------------------------------------------------------------
 
+_AREAS_SQL = """
+    SELECT 'england' AS area_type, ? AS area_code, 'England' AS area_name,
+           NULL AS region_code, NULL AS region_name
+    UNION ALL SELECT DISTINCT 'region', region_code, region_name, region_code, region_name
+    FROM lsoa WHERE region_code IS NOT NULL
+    UNION ALL SELECT DISTINCT 'lad', lad24_code, lad24_name, region_code, region_name
+    FROM lsoa WHERE lad24_code IS NOT NULL"""
+
+
 def areas(con: Con) -> pd.DataFrame:
     """Every place the app can show: England, the regions and the current (2024) authorities.
 
@@ -84,21 +93,6 @@ def area(con: Con, area_code: str) -> dict:
             "current (2024) local authority; run `python -m inequality summary --all --json` "
             "to list authority codes")
     return row.iloc[0].to_dict()
-
-
-def find_areas(con: Con, text: str) -> pd.DataFrame:
-    """Areas whose name or code contains ``text`` (case-insensitive)."""
-    return _df(con, "SELECT * FROM (" + _AREAS_SQL + ") WHERE area_name ILIKE ? OR area_code ILIKE ?",
-               [ENGLAND, f"%{text}%", f"%{text}%"])
-
-
-_AREAS_SQL = """
-    SELECT 'england' AS area_type, ? AS area_code, 'England' AS area_name,
-           NULL AS region_code, NULL AS region_name
-    UNION ALL SELECT DISTINCT 'region', region_code, region_name, region_code, region_name
-    FROM lsoa WHERE region_code IS NOT NULL
-    UNION ALL SELECT DISTINCT 'lad', lad24_code, lad24_name, region_code, region_name
-    FROM lsoa WHERE lad24_code IS NOT NULL"""
 
 
 def _area_filter(area_code: str | None) -> tuple[str, list]:

@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 #: GSS code patterns (ONS Code History Database): 3-character entity + 6 digits.
@@ -209,12 +208,3 @@ def check_rows(frame: pd.DataFrame, expected: int | None, path: Path | str) -> N
             f"{Path(path).name}: expected {expected:,} rows, found {len(frame):,}; the file "
             "may be truncated or the wrong edition, so re-download it with "
             "`python -m inequality build --force`")
-
-
-def first_all_null(frame: pd.DataFrame, names: list[str]) -> list[str]:
-    """Columns present in ``frame`` but entirely empty (treated like absent columns)."""
-    return [n for n in names if n in frame.columns and frame[n].isna().all()]
-
-
-def nan_to_none(values: np.ndarray) -> list:
-    return [None if (isinstance(v, float) and np.isnan(v)) else v for v in values]
