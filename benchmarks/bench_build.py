@@ -18,7 +18,7 @@ from _common import require_mirror, run_child
 BUILD = """
 import re, time
 from pathlib import Path
-from inequality.build import build
+from inequality.etl.build import build
 spatial = []
 def log(m):
     found = re.match(r"lisa .*\\(([0-9.]+)s\\)$", m)
@@ -31,7 +31,7 @@ print("SPATIAL", sum(spatial))
 FLOOR = """
 from pathlib import Path
 import geopandas as gpd, pandas as pd
-from inequality.sources import SOURCES
+from inequality.etl.sources import SOURCES
 for s in SOURCES:
     if not s.in_mirror:
         continue

@@ -17,7 +17,8 @@ import time
 import shapely
 from _common import median_time
 
-from inequality import config, db, hidden, queries
+from inequality import config, db, queries
+from inequality.services import hidden
 from inequality.metrics import hidden as hm
 
 RELEASE_ON = {"lsoa11": "iod2019", "lsoa21": "iod2025"}

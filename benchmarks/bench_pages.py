@@ -44,7 +44,7 @@ def _median_time(fn, runs: int) -> tuple[float, object]:
 
 
 def bench_build(db: Path, release: str, code: str, runs: int) -> tuple[float, int]:
-    from inequality import maps
+    from inequality.present import maps
     from inequality.db import connect
 
     with connect(db) as con:

@@ -12,15 +12,16 @@ import time
 
 from _common import ROOT, median_time
 
-from inequality import analysis, config, db
+from inequality.services import summaries
+from inequality import config, db
 
 
 def main(path: str | None = None) -> None:
     path = path or str(config.db_path())
     with db.connect(path) as con:
         for release in ("iod2010", "iod2015", "iod2019", "iod2025"):
-            med, runs = median_time(lambda r=release: analysis.all_summaries(con, r), runs=5)
-            n = len(analysis.all_summaries(con, release))
+            med, runs = median_time(lambda r=release: summaries.all_summaries(con, r), runs=5)
+            n = len(summaries.all_summaries(con, release))
             print(f"summary --all {release}: median {med:.2f} s over 5 runs "
                   f"({n} authorities; runs {[round(x, 2) for x in runs]})  aim < 2 s")
     t = time.perf_counter()

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from . import config
-from .sources import RELEASES, SOURCES
+from .etl.sources import RELEASES, SOURCES
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -48,9 +48,9 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .build import BuildError, build
-    from .fetch import FetchError
-    from .readers import ReaderError
+    from .etl.build import BuildError, build
+    from .etl.fetch import FetchError
+    from .etl.readers import ReaderError
 
     mirror = Path(args.mirror) if args.mirror else config.mirror_dir()
     try:
@@ -102,7 +102,7 @@ def _num(x, digits=1) -> str:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from . import analysis
+    from .services import summaries
 
     if args.all == bool(args.area):
         raise UsageError("give one AREA code, or --all (not both)")
@@ -110,10 +110,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
         release = args.release or _latest_release(con)
         try:
             if args.all:
-                result = analysis.all_summaries(con, release, current=args.current)
+                result = summaries.all_summaries(con, release, current=args.current)
             else:
-                result = analysis.area_summary(con, args.area, release, current=args.current)
-        except analysis.UnknownArea as exc:
+                result = summaries.area_summary(con, args.area, release, current=args.current)
+        except summaries.UnknownArea as exc:
             raise UsageError(str(exc)) from exc
     if args.json:
         _print_json(result)
@@ -141,12 +141,12 @@ def _latest_release(con) -> str:
 
 
 def cmd_deciles(args: argparse.Namespace) -> int:
-    from . import analysis
+    from .services import summaries
 
     with _connect(args) as con:
         try:
-            result = analysis.decile_tracking(con, args.area)
-        except analysis.UnknownArea as exc:
+            result = summaries.decile_tracking(con, args.area)
+        except summaries.UnknownArea as exc:
             raise UsageError(str(exc)) from exc
     if args.json:
         _print_json(result)
@@ -159,12 +159,12 @@ def cmd_deciles(args: argparse.Namespace) -> int:
               + "  ".join(f"{100 * r['shares'][str(d)]:>4.1f}%" for d in range(1, 11)))
     for note in result["boundary_notes"]:
         print(f"note: {note}")
-    print(analysis.RELATIVE_WARNING)
+    print(summaries.RELATIVE_WARNING)
     return EXIT_OK
 
 
 def cmd_hidden(args: argparse.Namespace) -> int:
-    from . import hidden
+    from .services import hidden
 
     domains = tuple(args.domains) if args.domains else hidden.DEFAULT_DOMAINS
     with _connect(args) as con:
@@ -213,13 +213,14 @@ def cmd_hidden(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from . import custom, report
+    from .services import custom_areas
+    from .present import report
 
     with _connect(args) as con:
         try:
             briefing = report.write_report(con, args.out, args.area, release=args.release,
                                            lsoas=args.lsoas, name=args.name)
-        except (report.ReportError, custom.CustomAreaError) as exc:
+        except (report.ReportError, custom_areas.CustomAreaError) as exc:
             raise UsageError(str(exc)) from exc
     print(f"wrote {args.out}: {briefing['title']} ({briefing['release_label']})")
     return EXIT_OK

@@ -369,7 +369,7 @@ def msoa_codes(con: Con, geography: str, area_code: str | None = None) -> list[s
 
 
 # --- health queries -------------------------------------------------------------------------
-# Used by inequality.health (the Health gap page). Rows come back as published: codes are
+# Used by inequality.services.health (the Health gap page). Rows come back as published: codes are
 # harmonised and suppression marked in inequality.metrics.health, never in SQL.
 
 def health_rows(con: Con, indicator_ids: list[str], area_codes: list[str] | None = None

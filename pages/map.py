@@ -3,7 +3,8 @@ release holds, as a national decile, national rank or score, with a table and do
 
 import streamlit as st
 
-from inequality import app, maps
+from inequality import app
+from inequality.present import maps
 
 app.require_db()
 app.page_header("Map of neighbourhood deprivation",

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from inequality import sources
-from inequality.build import build
+from inequality.etl import sources
+from inequality.etl.build import build
 
 TESTS = Path(__file__).resolve().parent
 FIXTURE_MIRROR = TESTS / "data" / "mirror"

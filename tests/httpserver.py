@@ -1,4 +1,4 @@
-"""A real HTTP server on 127.0.0.1 for offline tests of :mod:`inequality.fetch`.
+"""A real HTTP server on 127.0.0.1 for offline tests of :mod:`inequality.etl.fetch`.
 
 :class:`LocalServer` runs a :class:`~http.server.ThreadingHTTPServer` (port 0, so the OS picks
 a free port) in a background thread. It serves a directory laid out like the mirror

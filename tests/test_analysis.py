@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 from conftest import FIXTURE_MIRROR
 
-from inequality import analysis, db
+from inequality.services import summaries
+from inequality import db
 from inequality.metrics import area as m
 
 
@@ -36,7 +37,7 @@ def test_summary_matches_the_metric_functions_on_the_raw_file(con):
     pop = hart["Total population: mid 2015 (excluding prisoners)"]
     income = hart["Income Score (rate)"]
     n = len(raw)
-    s = analysis.area_summary(con, "E06000001", "iod2019", current=False)
+    s = summaries.area_summary(con, "E06000001", "iod2019", current=False)
     assert s["avg_rank"] == pytest.approx(m.average_rank(rank, pop, n))
     assert s["avg_score"] == pytest.approx(m.average_score(score, pop))
     assert s["prop_most_deprived_10"] == pytest.approx(m.proportion_most_deprived_10(rank, n))
@@ -47,29 +48,29 @@ def test_summary_matches_the_metric_functions_on_the_raw_file(con):
 
 
 def test_hartlepool_ranks_above_rutland(con):
-    rows = {r["area_code"]: r for r in analysis.all_summaries(con, "iod2019")}
+    rows = {r["area_code"]: r for r in summaries.all_summaries(con, "iod2019")}
     assert rows["E06000001"]["rank_avg_score"] == 1 and rows["E06000017"]["rank_avg_score"] == 2
     assert rows["E06000001"]["domains"]["income"]["rank_avg_rank"] == 1
 
 
 def test_unavailable_measures_are_null_with_reason(con):
-    s2025 = analysis.area_summary(con, "E06000017", "iod2025")
+    s2025 = summaries.area_summary(con, "E06000017", "iod2025")
     assert s2025["avg_score"] is None
     assert "population" in s2025["unavailable"]["avg_score"]
     assert s2025["prop_most_deprived_10"] is not None
-    s2010 = analysis.area_summary(con, "E06000017", "iod2010")
+    s2010 = summaries.area_summary(con, "E06000017", "iod2010")
     assert s2010["extent"] is None and "2010" in s2010["unavailable"]["extent"]
 
 
 def test_region_and_england_summaries(con):
-    eng = analysis.area_summary(con, "E92000001", "iod2019")
+    eng = summaries.area_summary(con, "E92000001", "iod2019")
     assert eng["lsoa_count"] == 81 and eng["rank_avg_score"] is None
-    reg = analysis.area_summary(con, "E12000001", "iod2019")
+    reg = summaries.area_summary(con, "E12000001", "iod2019")
     assert reg["lsoa_count"] == 58
 
 
 def test_decile_tracking_counts_each_release_on_its_own_geography(con):
-    d = analysis.decile_tracking(con, "E06000001")
+    d = summaries.decile_tracking(con, "E06000001")
     assert d["releases"]["iod2010"]["lsoa_count"] == 58
     assert d["releases"]["iod2025"]["geography"] == "lsoa21"
     raw = fixture_file7("iod2019_lsoa11")
@@ -80,7 +81,7 @@ def test_decile_tracking_counts_each_release_on_its_own_geography(con):
 
 
 def test_transitions_weight_split_lsoas(con):
-    t = analysis.transitions(con, "E06000001", "iod2019", "iod2025")
+    t = summaries.transitions(con, "E06000001", "iod2019", "iod2025")
     pairs = t["pairs"]
     assert pairs.groupby("from_code")["weight"].sum().round(9).eq(1).all()
     assert t["matrix"].shape == (10, 10)
@@ -89,8 +90,8 @@ def test_transitions_weight_split_lsoas(con):
 
 
 def test_unknown_area_message(con):
-    with pytest.raises(analysis.UnknownArea, match="'E0600000' is not England"):
-        analysis.decile_tracking(con, "E0600000")
+    with pytest.raises(summaries.UnknownArea, match="'E0600000' is not England"):
+        summaries.decile_tracking(con, "E0600000")
 
 
 # --- the full mirror ------------------------------------------------------------------------
@@ -114,7 +115,7 @@ def test_mirror_check_counts(mcon):
 
 
 def test_mirror_published_summaries_2019(mcon):
-    rows = {r["area_name"]: r for r in analysis.all_summaries(mcon, "iod2019")}
+    rows = {r["area_name"]: r for r in summaries.all_summaries(mcon, "iod2019")}
     assert len(rows) == 317
     assert rows["Blackpool"]["rank_avg_score"] == 1
     assert round(rows["Blackpool"]["avg_score"], 3) == 45.039
@@ -124,25 +125,25 @@ def test_mirror_published_summaries_2019(mcon):
 
 
 def test_mirror_published_authorities_per_release(mcon):
-    assert len(analysis.all_summaries(mcon, "iod2015")) == 326
-    assert len(analysis.all_summaries(mcon, "iod2025")) == 296
-    assert len(analysis.all_summaries(mcon, "iod2019", current=True)) == 296
+    assert len(summaries.all_summaries(mcon, "iod2015")) == 326
+    assert len(summaries.all_summaries(mcon, "iod2025")) == 296
+    assert len(summaries.all_summaries(mcon, "iod2019", current=True)) == 296
 
 
 def test_mirror_coventry_decile_tracking(mcon):
-    d = analysis.decile_tracking(mcon, "E08000026")
+    d = summaries.decile_tracking(mcon, "E08000026")
     assert round(d["releases"]["iod2010"]["shares"]["1"], 3) == 0.178
     assert round(d["releases"]["iod2019"]["shares"]["1"], 3) == 0.144
     assert d["boundary_notes"] == []
 
 
 def test_mirror_buckinghamshire_boundary_note(mcon):
-    notes = analysis.decile_tracking(mcon, "E06000060")["boundary_notes"]
+    notes = summaries.decile_tracking(mcon, "E06000060")["boundary_notes"]
     assert any(n.startswith("iod2019: published for Aylesbury Vale (E07000004)") for n in notes)
 
 
 def test_mirror_england_share_in_decile_1_is_ten_percent(mcon):
-    comp = analysis.comparison(mcon, "E08000026")
+    comp = summaries.comparison(mcon, "E08000026")
     eng = comp[comp.role == "england"]
     assert all(math.isclose(x, 0.1, abs_tol=0.001) for x in eng["share_decile_1"])
     assert (comp.role == "neighbour").sum() == 5 * 4

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from apptest import ok, run_page, texts
 
-from inequality import maps
+from inequality.present import maps
 from inequality.db import connect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -215,7 +215,7 @@ def test_decile_tracking_shows_every_release_and_movements(app_db):
 
 
 def test_data_page_lists_every_source_with_its_load(app_db):
-    from inequality.sources import SOURCES
+    from inequality.etl.sources import SOURCES
     at = ok(page("pages/data.py"))
     sources = at.dataframe[0].value
     assert list(sources["source"]) == [s.id for s in SOURCES]

@@ -16,7 +16,8 @@ from streamlit.testing.v1 import AppTest
 
 from apptest import ok, run_page, texts
 
-from inequality import custom, queries
+from inequality.services import custom_areas
+from inequality import queries
 from inequality.db import connect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +50,7 @@ def page(**params) -> AppTest:
     return run_page(PAGE, 120, **params)
 
 
-def area(at: AppTest) -> custom.CustomArea | None:
+def area(at: AppTest) -> custom_areas.CustomArea | None:
     return at.session_state["brief_area"] if "brief_area" in at.session_state else None
 
 
@@ -105,7 +106,7 @@ def test_pasted_codes_make_an_area_with_every_measure(app_db, rutland_codes):
     assert "Your area now has 5 LSOAs" in texts(at)
     assert_every_measure_shown(at, "My area")
     # the link carries the area, and opening it gives the same area back
-    assert custom.CustomArea.from_query(at.query_params["custom"]) == made
+    assert custom_areas.CustomArea.from_query(at.query_params["custom"]) == made
     assert at.query_params["area"] == RUTLAND and at.query_params["release"] == "iod2019"
 
 
@@ -118,7 +119,7 @@ def test_adding_codes_extends_the_area_and_renaming_updates_the_link(app_db, rut
     ok(at.text_input(key="brief_name").input("Oakham & villages").run())
     assert area(at).name == "Oakham & villages"
     assert any(h.startswith("3. Oakham & villages") for h in (h.value for h in at.header))
-    assert custom.CustomArea.from_query(at.query_params["custom"]).name == "Oakham & villages"
+    assert custom_areas.CustomArea.from_query(at.query_params["custom"]).name == "Oakham & villages"
     # a later replacement keeps the name the user typed
     at = paste(at, rutland_codes[4])
     assert area(at).lsoa_codes == (rutland_codes[4],) and area(at).name == "Oakham & villages"
@@ -168,7 +169,7 @@ def test_wards_make_an_area(app_db, oakham_south):
     assert made.name.endswith("ward, Rutland")
     assert at.text_input(key="brief_name").value == made.name
     assert_every_measure_shown(at, made.name)
-    assert custom.CustomArea.from_query(at.query_params["custom"]) == made
+    assert custom_areas.CustomArea.from_query(at.query_params["custom"]) == made
 
 
 def test_map_to_click_on_is_selectable(app_db):
@@ -210,7 +211,7 @@ def test_selected_codes_are_read_from_the_selection_state():
 @pytest.mark.parametrize("decoded", [True, False])
 def test_a_custom_link_restores_the_area(app_db, rutland_codes, decoded):
     from urllib.parse import unquote
-    linked = custom.CustomArea("Our patch & more", "lsoa21", tuple(rutland_codes))
+    linked = custom_areas.CustomArea("Our patch & more", "lsoa21", tuple(rutland_codes))
     # ?custom=<to_query()> in an address bar reaches the page decoded once; a value that
     # was encoded twice on the way still opens
     value = unquote(linked.to_query()) if decoded else linked.to_query()
@@ -220,7 +221,7 @@ def test_a_custom_link_restores_the_area(app_db, rutland_codes, decoded):
     assert at.text_input(key="brief_name").value == "Our patch & more"
     assert at.selectbox(key="area").value == RUTLAND  # its home authority
     assert_every_measure_shown(at, "Our patch & more")
-    assert custom.CustomArea.from_query(at.query_params["custom"]) == linked
+    assert custom_areas.CustomArea.from_query(at.query_params["custom"]) == linked
 
 
 @pytest.mark.parametrize("link, message", [
@@ -253,7 +254,7 @@ def test_a_saved_area_is_downloaded_and_opened_again(app_db, rutland_codes):
 
 
 def test_an_area_too_long_for_a_link_offers_the_json(app_db, rutland_codes, monkeypatch):
-    monkeypatch.setattr(custom, "MAX_URL_CODES", 3)
+    monkeypatch.setattr(custom_areas, "MAX_URL_CODES", 3)
     at = paste(ok(page(area=RUTLAND)), " ".join(rutland_codes))
     assert "custom" not in at.query_params
     assert "more than a link can carry" in texts(at)

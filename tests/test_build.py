@@ -13,7 +13,7 @@ from conftest import FIXTURE_MIRROR, build_fixture_db, fixture_sources
 from httpserver import LocalServer, send_bytes
 
 from inequality import db as dbmod
-from inequality.build import BuildError, build
+from inequality.etl.build import BuildError, build
 
 
 def sha(path: Path) -> str:
@@ -164,7 +164,7 @@ def test_only_with_unknown_id_names_the_choices(built, tmp_path):
 
 def test_interrupted_build_leaves_previous_database_intact(built, tmp_path, monkeypatch):
     digest = sha(built)
-    from inequality import build as build_module
+    from inequality.etl import build as build_module
 
     def interrupt(*_a, **_k):
         raise KeyboardInterrupt

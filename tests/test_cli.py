@@ -8,7 +8,7 @@ import shutil
 import pytest
 from conftest import FIXTURE_MIRROR
 
-from inequality import sources
+from inequality.etl import sources
 from inequality.cli import main
 
 

@@ -1,4 +1,4 @@
-"""Offline tests of :mod:`inequality.fetch`: mirror copies, HTTP against a local server, paging.
+"""Offline tests of :mod:`inequality.etl.fetch`: mirror copies, HTTP against a local server, paging.
 
 HTTP tests talk to a real :class:`~http.server.ThreadingHTTPServer` on 127.0.0.1 (see
 ``tests/httpserver.py``); nothing leaves the machine.
@@ -18,9 +18,9 @@ import pytest
 import requests
 
 from httpserver import Handler, LocalServer, send_bytes, send_json
-from inequality import fetch as fetch_mod
-from inequality.fetch import FetchError, FetchResult, fetch_all, fetch_source, sha256_file
-from inequality.sources import BY_ID
+from inequality.etl import fetch as fetch_mod
+from inequality.etl.fetch import FetchError, FetchResult, fetch_all, fetch_source, sha256_file
+from inequality.etl.sources import BY_ID
 
 FULL_MIRROR = Path(__file__).resolve().parents[2] / "shared" / "data" / "raw"
 FULL_SUMS = FULL_MIRROR.parent / "SHA256SUMS"

@@ -1,4 +1,4 @@
-"""The health-gap service (inequality.health) and its page, on the fixture database, a copy of
+"""The health-gap service (inequality.services.health) and its page, on the fixture database, a copy of
 it with small-area rows added, and (where present) the full offline mirror."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import duckdb
 import numpy as np
 import pytest
 
-from inequality import health, queries
+from inequality.services import health
+from inequality import queries
 from inequality.db import connect
 from inequality.queries import UnknownArea
 

@@ -17,7 +17,8 @@ from streamlit.testing.v1 import AppTest
 
 from apptest import ok
 
-from inequality import hidden, queries
+from inequality.services import hidden
+from inequality import queries
 from inequality.cli import main
 from inequality.metrics.hidden import QUADRANTS, queen_weights
 

@@ -104,7 +104,7 @@ def _coloured_pixels(png: bytes) -> tuple[int, int, int]:
     """(pixels that are not the white background, total pixels, distinct palette colours)."""
     from PIL import Image
 
-    from inequality.maps import VIRIDIS_10, hex_to_rgb
+    from inequality.present.maps import VIRIDIS_10, hex_to_rgb
 
     image = Image.open(io.BytesIO(png)).convert("RGB")
     pixels = [image.getpixel((x, y)) for y in range(image.height) for x in range(image.width)]

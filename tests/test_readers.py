@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from conftest import FIXTURE_MIRROR, FIXTURE_ROWS
 
-from inequality import sources
-from inequality.readers import READERS, ReaderError
-from inequality.readers.base import Column, match_headers, normalise
-from inequality.readers.health import parse_period
-from inequality.readers.iod import columns_for
+from inequality.etl import sources
+from inequality.etl.readers import READERS, ReaderError
+from inequality.etl.readers.base import Column, match_headers, normalise
+from inequality.etl.readers.health import parse_period
+from inequality.etl.readers.iod import columns_for
 
 
 def fixture_source(source_id: str) -> sources.Source:

@@ -7,7 +7,9 @@ import subprocess
 
 import pytest
 
-from inequality import analysis, db, report
+from inequality.services import summaries
+from inequality import db
+from inequality.present import report
 from inequality.cli import main
 
 
@@ -65,9 +67,9 @@ def test_report_rejects_bad_output_and_area(fixture_db, tmp_path, capsys):
 
 
 def test_sentences_quote_the_computed_figures(con):
-    s = analysis.area_summary(con, "E06000001", "iod2019")
-    t = analysis.decile_tracking(con, "E06000001")
-    e = analysis.area_summary(con, "E92000001", "iod2019")
+    s = summaries.area_summary(con, "E06000001", "iod2019")
+    t = summaries.decile_tracking(con, "E06000001")
+    e = summaries.area_summary(con, "E92000001", "iod2019")
     text = " ".join(report.headline_sentences("Hartlepool", s, t, e))
     assert f"{100 * s['prop_most_deprived_10']:.1f}% of Hartlepool's 58 neighbourhoods" in text
     assert f"{s['avg_score']:.1f}, above England's {e['avg_score']:.1f}" in text
@@ -85,8 +87,8 @@ def test_no_neighbourhood_in_decile_1_is_said_plainly():
 
 
 def test_change_sentence_compares_the_chosen_release_with_the_one_before(con):
-    s = analysis.area_summary(con, "E06000001", "iod2019")
-    t = analysis.decile_tracking(con, "E06000001")
+    s = summaries.area_summary(con, "E06000001", "iod2019")
+    t = summaries.decile_tracking(con, "E06000001")
     text = " ".join(report.headline_sentences("Hartlepool", s, t, {}))
     assert "in the IoD 2015 to" in text and "in the IoD 2019" in text
     assert "IoD 2025" not in text

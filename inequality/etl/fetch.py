@@ -1,4 +1,4 @@
-"""Download (or copy from an offline mirror) the raw files named in :mod:`inequality.sources`.
+"""Download (or copy from an offline mirror) the raw files named in :mod:`inequality.etl.sources`.
 
 Two modes:
 

@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from . import queries
+from .. import queries
 from .maps import BOUNDARY_GEOGRAPHY
 
 Con = duckdb.DuckDBPyConnection

@@ -20,10 +20,10 @@ from urllib.parse import quote, unquote
 import duckdb
 import pandas as pd
 
-from . import queries
-from .analysis import SUMMARY_MEASURES, all_summaries, lsoa_set_summary
-from .metrics.deciles import DECILES
-from .queries import UnknownArea
+from .. import queries
+from .summaries import SUMMARY_MEASURES, all_summaries, lsoa_set_summary
+from ..metrics.deciles import DECILES
+from ..queries import UnknownArea
 
 Con = duckdb.DuckDBPyConnection
 

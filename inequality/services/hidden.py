@@ -27,11 +27,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from . import queries
-from .metrics import hidden as hm
-from .metrics.deciles import decile_distribution
-from .plain import plain
-from .queries import UnknownArea
+from .. import queries
+from ..metrics import hidden as hm
+from ..metrics.deciles import decile_distribution
+from ..plain import plain
+from ..queries import UnknownArea
 
 Con = duckdb.DuckDBPyConnection
 
@@ -251,7 +251,7 @@ def derive_spatial(con: Con, log: Callable[[str], None] | None = None) -> None:
 def _ensure_tables(con: Con) -> None:
     """Create ``lsoa_neighbour`` and ``lisa`` (with their comments) in a database built
     before they existed (``build --only`` copies the old database)."""
-    from .build import SCHEMA_SQL
+    from ..etl.build import SCHEMA_SQL
 
     for table in ("lsoa_neighbour", "lisa"):
         if queries.has_table(con, table):
@@ -919,7 +919,7 @@ def hidden_deck(con: Con, rep: dict, *, basemap: bool = False, height: int = 560
     import pydeck as pdk
     import shapely
 
-    from . import maps
+    from ..present import maps
 
     frame = rep["lsoas"]
     notes: list[str] = []
@@ -998,7 +998,7 @@ def _decile_label(d: int) -> str:
 def _decile_scale():
     import altair as alt
 
-    from .maps import VIRIDIS_10
+    from ..present.maps import VIRIDIS_10
     return alt.Scale(domain=[_decile_label(d) for d in range(1, 11)], range=list(VIRIDIS_10))
 
 

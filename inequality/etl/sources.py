@@ -7,7 +7,7 @@ the tests) reads it from here, so adding or correcting a source is a one-place c
 Each :class:`Source` names the file exactly as the offline mirror stores it
 (``<mirror>/<id>/<file>``). Where the live publication is a different format (the ONS Open
 Geography Portal serves boundaries and lookups from ArcGIS feature services, paged at 2,000
-records), ``live_format`` says how :mod:`inequality.fetch` downloads it and ``live_file`` the
+records), ``live_format`` says how :mod:`inequality.etl.fetch` downloads it and ``live_file`` the
 name it is stored under; the readers accept either form.
 """
 

@@ -28,8 +28,8 @@ import pydeck as pdk
 import shapely
 from pydeck.bindings.json_tools import default_serialize
 
-from . import queries
-from .queries import ENGLAND, Con
+from .. import queries
+from ..queries import ENGLAND, Con
 
 PALETTE_NAME = "viridis, 10 classes (colour-blind safe; dark purple = most deprived)"
 

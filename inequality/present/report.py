@@ -31,10 +31,11 @@ from matplotlib.collections import PatchCollection  # noqa: E402
 from matplotlib.patches import Patch, PathPatch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
-from . import analysis, custom, health, hidden, queries  # noqa: E402
+from ..services import summaries, custom_areas, health, hidden
+from .. import queries  # noqa: E402
 from .maps import BOUNDARY_GEOGRAPHY, NO_VALUE, VIRIDIS_10  # noqa: E402
-from .metrics.deciles import RELATIVE_WARNING  # noqa: E402
-from .sources import ATTRIBUTION, OGL_URL, RELEASES, SOURCES  # noqa: E402
+from ..metrics.deciles import RELATIVE_WARNING  # noqa: E402
+from ..etl.sources import ATTRIBUTION, OGL_URL, RELEASES, SOURCES  # noqa: E402
 
 Con = duckdb.DuckDBPyConnection
 
@@ -65,7 +66,7 @@ class Place:
     name: str
     kind: str  # england | region | lad | ward | custom
     area_code: str | None = None
-    area: custom.CustomArea | None = None
+    area: custom_areas.CustomArea | None = None
     home: dict | None = None  # the authority holding most of a custom area
 
 
@@ -73,8 +74,8 @@ def resolve(con: Con, area: str | None, lsoas: list[str] | None = None,
             name: str | None = None) -> Place:
     """An authority/region/England code, a ward code (E05...), or explicit LSOA codes."""
     if lsoas:
-        ca = custom.make_area(con, name or area or "Custom area", lsoas)
-        return Place(ca.name, "custom", area=ca, home=custom.home_authority(con, ca))
+        ca = custom_areas.make_area(con, name or area or "Custom area", lsoas)
+        return Place(ca.name, "custom", area=ca, home=custom_areas.home_authority(con, ca))
     if not area:
         raise ReportError("name an area (an authority, region, E92000001 or a ward code) or "
                           "give --lsoas CODE ...")
@@ -86,8 +87,8 @@ def resolve(con: Con, area: str | None, lsoas: list[str] | None = None,
             raise ReportError(f"ward {area!r} has no LSOAs in the database (wards are the 2024 "
                               "wards of the LSOA21 lookup); check the code")
         ward_name = f"{row.iloc[0]['ward_name']} ward, {row.iloc[0]['lad24_name']}"
-        ca = custom.CustomArea(name or ward_name, "lsoa21", tuple(codes))
-        return Place(ca.name, "ward", area=ca, home=custom.home_authority(con, ca))
+        ca = custom_areas.CustomArea(name or ward_name, "lsoa21", tuple(codes))
+        return Place(ca.name, "ward", area=ca, home=custom_areas.home_authority(con, ca))
     try:
         found = queries.area(con, area)
     except queries.UnknownArea as exc:
@@ -266,7 +267,7 @@ def _latest_with_boundaries(con: Con) -> str:
 
 
 def _england_summary(con: Con, release: str) -> dict:
-    return analysis.area_summary(con, queries.ENGLAND, release)
+    return summaries.area_summary(con, queries.ENGLAND, release)
 
 
 def _tracking_series(con: Con, place: Place, tracking: dict) -> pd.DataFrame:
@@ -277,14 +278,14 @@ def _tracking_series(con: Con, place: Place, tracking: dict) -> pd.DataFrame:
                      "share_1": r["shares"]["1"]})
     comps = []
     if place.kind == "lad":
-        comp = analysis.comparison(con, place.area_code, k=0)
+        comp = summaries.comparison(con, place.area_code, k=0)
         comps = [(c, g) for c, g in comp.groupby("role") if c in ("region", "england")]
     elif place.kind in ("ward", "custom") and place.home:
-        comp = analysis.comparison(con, place.home["area_code"], k=0)
+        comp = summaries.comparison(con, place.home["area_code"], k=0)
         comp.loc[comp["role"] == "area", "role"] = "home"
         comps = [(c, g) for c, g in comp.groupby("role") if c in ("home", "england")]
     elif place.kind == "region":
-        comp = analysis.comparison(con, place.area_code, k=0)
+        comp = summaries.comparison(con, place.area_code, k=0)
         comps = [(c, g) for c, g in comp.groupby("role") if c == "england"]
     for role, g in comps:
         for _, row in g.iterrows():
@@ -300,14 +301,14 @@ def build_briefing(con: Con, place: Place, release: str | None = None) -> dict:
         raise ReportError(f"release {release!r} is not loaded")
     geography = queries.releases(con).set_index("release").loc[release, "geography"]
     if place.kind in ("ward", "custom"):
-        summary = custom.summary(con, place.area, release)
-        tracking = custom.deciles(con, place.area)
-        codes = custom.codes_on(con, place.area, geography)
+        summary = custom_areas.summary(con, place.area, release)
+        tracking = custom_areas.deciles(con, place.area)
+        codes = custom_areas.codes_on(con, place.area, geography)
         hidden_rep = hidden.report(con, None, release, lsoa_codes=codes, label=place.name)
         health_code = place.home["area_code"] if place.home else None
     else:
-        summary = analysis.area_summary(con, place.area_code, release)
-        tracking = analysis.decile_tracking(con, place.area_code)
+        summary = summaries.area_summary(con, place.area_code, release)
+        tracking = summaries.decile_tracking(con, place.area_code)
         codes = queries.lsoa_values(con, release, place.area_code)["lsoa_code"].tolist()
         hidden_rep = hidden.report(con, place.area_code, release) if place.kind == "lad" else None
         health_code = place.area_code
@@ -374,7 +375,7 @@ def _fmt(key: str, value) -> str:
     return f"{value:,.1f}"
 
 
-_ENV = jinja2.Environment(loader=jinja2.PackageLoader("inequality", "templates"),
+_ENV = jinja2.Environment(loader=jinja2.PackageLoader("inequality.present", "templates"),
                           autoescape=jinja2.select_autoescape(["html"]))
 
 

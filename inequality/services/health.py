@@ -30,9 +30,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from . import queries
-from .metrics import health as hm
-from .queries import ENGLAND, UnknownArea
+from .. import queries
+from ..metrics import health as hm
+from ..queries import ENGLAND, UnknownArea
 
 Con = duckdb.DuckDBPyConnection
 
@@ -63,7 +63,7 @@ SOURCE_LABEL = {
 }
 
 #: How authorities can be ordered by deprivation for the gradient: key -> (release,
-#: summary measure from :func:`inequality.analysis.all_summaries`, axis title).
+#: summary measure from :func:`inequality.services.summaries.all_summaries`, axis title).
 DEPRIVATION: dict[str, tuple[str, str, str]] = {
     "iod2019_avg_score": ("iod2019", "avg_score",
                           "IoD 2019 average IMD score (population-weighted; higher = more "
@@ -420,14 +420,14 @@ def deprivation_options(con: Con) -> dict[str, str]:
 
 def authority_deprivation(con: Con, key: str) -> pd.DataFrame:
     """Each current authority's deprivation by one summary (``area_code, deprivation``), from
-    :func:`inequality.analysis.all_summaries` on current (2024) authorities."""
-    from . import analysis  # imported late: the heavy summaries are only needed here
+    :func:`inequality.services.summaries.all_summaries` on current (2024) authorities."""
+    from . import summaries  # imported late: the heavy summaries are only needed here
     if key not in DEPRIVATION:
         raise ValueError(f"deprivation ordering {key!r} is not one of {sorted(DEPRIVATION)}")
     release, measure, _ = DEPRIVATION[key]
-    summaries = analysis.all_summaries(con, release, current=True)
-    return pd.DataFrame({"area_code": [s["area_code"] for s in summaries],
-                         "deprivation": [s.get(measure) for s in summaries]}).astype(
+    rows = summaries.all_summaries(con, release, current=True)
+    return pd.DataFrame({"area_code": [s["area_code"] for s in rows],
+                         "deprivation": [s.get(measure) for s in rows]}).astype(
         {"deprivation": "float64"})
 
 

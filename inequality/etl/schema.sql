@@ -21,7 +21,7 @@ CREATE TABLE load_log (
     loaded_at       TIMESTAMP
 );
 COMMENT ON TABLE load_log IS 'One row per catalogue source: what was loaded from which file, its checksum, and which optional official columns it lacked.';
-COMMENT ON COLUMN load_log.source_id IS 'Catalogue id (inequality.sources), also the mirror folder name.';
+COMMENT ON COLUMN load_log.source_id IS 'Catalogue id (inequality.etl.sources), also the mirror folder name.';
 COMMENT ON COLUMN load_log.file IS 'File name read, under data/raw/<source_id>/.';
 COMMENT ON COLUMN load_log.sha256 IS 'SHA-256 of the file read; an unchanged build compares these and does nothing.';
 COMMENT ON COLUMN load_log.rows IS 'Rows loaded from the file (after dropping non-English rows where the source covers England and Wales).';

@@ -11,12 +11,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from . import queries
-from .metrics import area as area_metrics
-from .metrics.deciles import (DECILES, RELATIVE_WARNING, decile_shares_by_area,
+from .. import queries
+from ..metrics import area as area_metrics
+from ..metrics.deciles import (DECILES, RELATIVE_WARNING, decile_shares_by_area,
                               nearest_neighbours, transition_matrix)
-from .plain import plain
-from .queries import ENGLAND, UnknownArea
+from ..plain import plain
+from ..queries import ENGLAND, UnknownArea
 
 Con = duckdb.DuckDBPyConnection
 

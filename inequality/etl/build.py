@@ -24,8 +24,9 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from . import config, fetch
-from .hidden import derive_spatial
+from .. import config
+from . import fetch
+from ..services.hidden import derive_spatial
 from .readers import READERS, ReaderError
 from .readers.iod import MEASURES
 from .sources import RELEASES, SOURCES, Source

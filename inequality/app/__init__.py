@@ -21,9 +21,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from . import config, db, maps, queries
-from .queries import ENGLAND
-from .sources import ATTRIBUTION
+from .. import config, db, queries
+from ..present import maps
+from ..queries import ENGLAND
+from ..etl.sources import ATTRIBUTION
 
 #: The pages, in menu order: (file under pages/, title, url path, icon). The url paths must
 #: differ from the file names: Streamlit runs a ``pages/`` file directly, without
@@ -76,8 +77,8 @@ def require_db() -> None:
 
 
 def _analysis():
-    from . import analysis  # imported late: the page renders its own error if it is broken
-    return analysis
+    from ..services import summaries  # imported late: the page renders its own error if it is broken
+    return summaries
 
 
 _QUERIES = {
@@ -749,7 +750,7 @@ def transition_summary(matrix: pd.DataFrame) -> dict[str, float]:
 
 def sources_table() -> pd.DataFrame:
     """Every catalogue source with what this database loaded from it (the load log)."""
-    from .sources import SOURCES
+    from ..etl.sources import SOURCES
 
     log = load_log().set_index("source_id")
     rows = []
@@ -801,10 +802,10 @@ METHODS = """
 
 
 # --- health gap -------------------------------------------------------------------------------
-# Cached calls into inequality.health for pages/health_gap.py (owned by the health-gap engineer).
+# Cached calls into inequality.services.health for pages/health_gap.py (owned by the health-gap engineer).
 
 def _health():
-    from . import health  # imported late, like analysis
+    from ..services import health  # imported late, like summaries
     return health
 
 
@@ -822,7 +823,7 @@ _QUERIES.update({
 
 
 def health_lib():
-    """:mod:`inequality.health` (its text and Altair chart builders; no database access)."""
+    """:mod:`inequality.services.health` (its text and Altair chart builders; no database access)."""
     return _health()
 
 
@@ -866,12 +867,12 @@ def health_pick(key: str, label: str, options: list[str], default: str, containe
 
 
 # --- hidden deprivation -----------------------------------------------------------------------
-# Cached calls into inequality.hidden for pages/hidden.py (owned by the hidden-deprivation
+# Cached calls into inequality.services.hidden for pages/hidden.py (owned by the hidden-deprivation
 # engineer). National Local Moran's I is read from the build's cache or computed once per
-# process by inequality.hidden itself.
+# process by inequality.services.hidden itself.
 
 def _hidden():
-    from . import hidden  # imported late, like analysis
+    from ..services import hidden  # imported late, like summaries
     return hidden
 
 
@@ -883,12 +884,12 @@ _QUERIES.update({
 
 
 def hidden_lib():
-    """:mod:`inequality.hidden` (its constants and plain-words helpers)."""
+    """:mod:`inequality.services.hidden` (its constants and plain-words helpers)."""
     return _hidden()
 
 
 def hidden_report(area_code: str, release: str, domains: tuple[str, ...]) -> dict:
-    """Every hidden-deprivation measure of an authority or ward (see inequality.hidden)."""
+    """Every hidden-deprivation measure of an authority or ward (see inequality.services.hidden)."""
     return query("hidden_report", area_code, release, tuple(domains))
 
 
@@ -908,24 +909,24 @@ def hidden_deck(area_code: str, release: str, domains: tuple[str, ...], basemap:
 
 
 # --- custom areas and briefings -----------------------------------------------------------------
-# Cached calls into inequality.custom, .report and .exports for pages/briefing.py ("Your area &
+# Cached calls into inequality.services.custom_areas, .report and .exports for pages/briefing.py ("Your area &
 # briefing"). A custom area goes through the cache as plain values (geography and a sorted
 # tuple of codes; its name is put back afterwards, so renaming costs nothing), and the area
 # being worked on lives in the session under ``brief_area``.
 
 def custom_lib():
-    """:mod:`inequality.custom` (CustomArea, CustomAreaError, parse_codes)."""
-    from . import custom  # imported late, like analysis
-    return custom
+    """:mod:`inequality.services.custom_areas` (CustomArea, CustomAreaError, parse_codes)."""
+    from ..services import custom_areas  # imported late, like summaries
+    return custom_areas
 
 
 def _report():
-    from . import report
+    from ..present import report
     return report
 
 
 def _exports():
-    from . import exports
+    from ..present import exports
     return exports
 
 
@@ -1090,7 +1091,7 @@ def custom_codes_on(area, release: str) -> tuple[str, ...]:
 
 
 def custom_hidden(area, release: str) -> dict:
-    """The hidden-deprivation report of the area's LSOAs (see inequality.hidden.report)."""
+    """The hidden-deprivation report of the area's LSOAs (see inequality.services.hidden.report)."""
     rep = query("custom_hidden", custom_codes_on(area, release), release)
     return {**rep, "area_name": area.name}
 
@@ -1272,7 +1273,7 @@ def _briefing(key, kind: str, code: str | None, codes: tuple[str, ...], name: st
 
 def briefing(target: tuple, release: str) -> dict:
     """Build a briefing (HTML and PDF) for ``("area", code)``, ``("ward", code)`` or
-    ``("custom", CustomArea)``: every figure, sentence and image of inequality.report."""
+    ``("custom", CustomArea)``: every figure, sentence and image of inequality.present.report."""
     kind, what = target
     if kind == "custom":
         return _briefing(_db_key(), "custom", None, tuple(sorted(what.lsoa_codes)), what.name,

@@ -1,0 +1,1 @@
+"""Everything that writes the database: the source catalogue, fetch, readers, schema, build."""

@@ -1,0 +1,1 @@
+"""Presentation without streamlit: measure labels, text, tables, charts, maps, report, exports."""

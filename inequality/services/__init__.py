@@ -1,0 +1,1 @@
+"""Services: database + metrics -> plain results (dicts, DataFrames). No drawing, no templating."""
