@@ -8,9 +8,9 @@ adding attributes with defaults; existing callers keep working.
 
 Population weights
 ------------------
-MHCLG's local-authority summaries (IoD 2019 Technical Report, section 5.4 and Appendix N;
-File 10 "Local Authority District Summaries") population-weight each measure by *its own*
-denominator, the population the indicator counts:
+MHCLG's local-authority summaries (IoD 2019 Technical Report, the chapter on summary measures
+for higher-level geographies; File 10 "Local Authority District Summaries") population-weight
+each measure by *its own* denominator, the population the indicator counts:
 
 * Employment Deprivation Domain: the working-age population (18-59/64 in 2015 and 2019,
   18-66 in 2025), ``population.working_age``;
