@@ -1,4 +1,4 @@
-"""``python -m inequality``: sources | build | check | summary | deciles | hidden | report.
+"""``python -m inequality``: sources | build | check | summary | deciles | hidden | report | sii.
 
 Exit codes: 0 ok, 1 failure (the message says what is wrong and how to fix it), 2 usage.
 Every command takes ``--db`` (default ``INEQUALITY_DB``, else ``data/inequality.duckdb``).
@@ -226,6 +226,77 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sii(args: argparse.Namespace) -> int:
+    """Slope Index of Inequality of an analyst's own CSV (PHE ``phe_sii`` method)."""
+    import math
+    import warnings
+
+    import pandas as pd
+
+    from .metrics.sii import SiiWarning, phe_sii
+    from .plain import plain
+
+    if args.se and (args.lower or args.upper):
+        raise UsageError("give --se or --lower/--upper, not both")
+    if bool(args.lower) != bool(args.upper):
+        raise UsageError("give both --lower and --upper (the 95% limits of each value)")
+    if not args.value and not (args.count and args.value_type in (1, 2)):
+        raise UsageError("give --value COL (for a rate or proportion, --count COL will do)")
+    if args.se_scale and not args.se:
+        raise UsageError("--se-scale describes --se; give --se COL too")
+    try:
+        frame = pd.read_csv(args.file, dtype={g: str for g in args.group},
+                            keep_default_na=True)
+    except FileNotFoundError:
+        raise CommandError(f"no file at {args.file}: give the path of a CSV file with one "
+                           "row per group and quantile") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError,
+            pd.errors.EmptyDataError) as exc:
+        raise CommandError(f"cannot read {args.file} as CSV ({exc}): save it as "
+                           "comma-separated UTF-8 text with a header row") from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SiiWarning)
+        try:
+            out = phe_sii(frame, args.quantile, args.population, args.value,
+                          groups=args.group, value_type=args.value_type, se=args.se,
+                          se_scale=args.se_scale, lower_cl=args.lower, upper_cl=args.upper,
+                          cl_confidence=args.cl_confidence, count=args.count,
+                          transform=args.transform, confidence=args.confidence,
+                          multiplier=args.multiplier, rii=args.rii, intercept=args.intercept,
+                          reliability_stat=args.reliability, repetitions=args.reps,
+                          seed=args.seed)
+        except ValueError as exc:
+            message = str(exc)
+            for api, option in (("se_scale=", "--se-scale "), ("se=", "--se "),
+                                ("lower_cl and upper_cl", "--lower and --upper"),
+                                ("lower_cl/upper_cl", "--lower/--upper"),
+                                ("cl_confidence", "--cl-confidence"),
+                                ("multiplier=", "--multiplier "),
+                                ("repetitions=", "--reps "), ("transform=True", "--transform"),
+                                ("value_type ", "--value-type ")):
+                message = message.replace(api, option)
+            raise CommandError(f"{args.file}: {message}") from None
+    for w in caught:
+        if issubclass(w.category, SiiWarning):
+            print(f"warning: {w.message}", file=sys.stderr)
+    records = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                for k, v in row.items()} for row in plain(out)]
+    if args.json:
+        _print_json(records)
+        return EXIT_OK
+    meta = out.attrs
+    print(f"Slope Index of Inequality of {args.value or args.count} in {args.file} "
+          f"({meta['indicator_type']}, transform {meta['transform']}, multiplier "
+          f"{args.multiplier:g}); {meta['quantiles']} quantiles of {args.quantile}, "
+          "1 = most deprived")
+    print(out.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+    print(f"SII = fitted value at the least deprived end minus the most deprived end. "
+          f"Limits: simulation, {args.reps:,} repetitions"
+          f"{'' if args.seed is None else f', seed {args.seed}'}; standard errors from "
+          f"{meta['standard_errors']}.")
+    return EXIT_OK
+
+
 # --- parser -------------------------------------------------------------------------------
 
 def _parser() -> argparse.ArgumentParser:
@@ -298,6 +369,51 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--name", help="title for a custom area or ward")
     r.add_argument("--out", type=Path, required=True, metavar="FILE.html|FILE.pdf")
     r.set_defaults(func=cmd_report)
+
+    x = sub.add_parser("sii", help="Slope Index of Inequality of your own CSV (PHE phe_sii "
+                                   "method): one row per group and quantile")
+    x.add_argument("file", type=Path, metavar="FILE.csv")
+    x.add_argument("--quantile", required=True, metavar="COL",
+                   help="quantile number, 1 = most deprived (5 to 100 quantiles)")
+    x.add_argument("--population", required=True, metavar="COL",
+                   help="population (denominator) of each quantile")
+    x.add_argument("--value", metavar="COL", help="indicator value")
+    x.add_argument("--group", nargs="+", action="extend", default=[], metavar="COL",
+                   help="columns identifying each group (one SII per group)")
+    x.add_argument("--se", metavar="COL", help="standard error of each value")
+    x.add_argument("--se-scale", choices=["transformed", "log", "logit", "natural"],
+                   help="scale of --se for a rate or proportion (required then): "
+                        "'transformed' (log rate / logit proportion, as phe_sii assumes) or "
+                        "'natural' (the indicator's own units)")
+    x.add_argument("--lower", metavar="COL", help="lower confidence limit of each value")
+    x.add_argument("--upper", metavar="COL", help="upper confidence limit of each value")
+    x.add_argument("--cl-confidence", type=float, default=0.95, metavar="LEVEL",
+                   help="level of --lower/--upper (default 0.95)")
+    x.add_argument("--count", metavar="COL",
+                   help="count (numerator) of a rate or proportion: standard errors from "
+                        "Byars (rate) or Wilson (proportion) limits when neither --se nor "
+                        "--lower/--upper is given")
+    x.add_argument("--value-type", type=int, choices=[0, 1, 2], default=0,
+                   help="0 other (e.g. life expectancy, default), 1 rate, 2 proportion (0-1)")
+    x.add_argument("--transform", action="store_true",
+                   help="fit on log rates / logit proportions and transform back")
+    x.add_argument("--confidence", type=float, nargs="+", default=[0.95], metavar="LEVEL",
+                   help="confidence level(s) of the SII: 0.95 or 95, 0.998 or 99.8, ...")
+    x.add_argument("--multiplier", type=float, default=1.0, metavar="X",
+                   help="multiply the SII (e.g. 100); negative swaps the sign and inverts "
+                        "the RII")
+    x.add_argument("--rii", action="store_true", help="add the Relative Index of Inequality")
+    x.add_argument("--intercept", action="store_true",
+                   help="add the fitted value at the most deprived end")
+    x.add_argument("--reliability", action="store_true",
+                   help="simulate 10 times as often and add the limits' mean absolute "
+                        "difference (sii_mad...)")
+    x.add_argument("--reps", type=int, default=100_000, metavar="N",
+                   help="simulations for the limits (default 100,000; at least 1,000)")
+    x.add_argument("--seed", type=int, default=None, metavar="N",
+                   help="random seed, for reproducible limits")
+    x.add_argument("--json", action="store_true", help="print JSON: one object per group")
+    x.set_defaults(func=cmd_sii, db=None)
     return p
 
 
