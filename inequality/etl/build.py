@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .. import config
+from ..geography import ASSIGNMENT_SQL
 from . import fetch
 from ..services.hidden import derive_spatial
 from .readers import READERS, ReaderError
@@ -134,10 +135,50 @@ def _load_health(con, source: Source, path: Path) -> tuple[int, list[str]]:
     return len(frame), missing
 
 
+def _load_postcode(con, source: Source, path: Path) -> tuple[int, list[str]]:
+    frame, missing = READERS["postcode"](source, path)
+    con.execute("DELETE FROM postcode")
+    con.register("_frame", pa.Table.from_pandas(frame, preserve_index=False))
+    try:  # stored in postcode order: a point lookup then reads one row group
+        con.execute("INSERT INTO postcode SELECT postcode, lsoa21_code, lad24_code, ward_code, "
+                    "country_code, terminated FROM _frame ORDER BY postcode")
+    finally:
+        con.unregister("_frame")
+    unknown = con.execute("""SELECT postcode, lsoa21_code, count(*) OVER () FROM postcode
+                             WHERE lsoa21_code IS NOT NULL AND lsoa21_code NOT IN
+                               (SELECT lsoa_code FROM area_lookup WHERE geography = 'lsoa21')
+                             ORDER BY postcode LIMIT 1""").fetchall()
+    if unknown:
+        pc, code, n = unknown[0]
+        raise ReaderError(f"postcode {pc!r} lies in LSOA {code!r}, which the ONS LSOA 2021 "
+                          f"lookup (lookup_lsoa21_msoa21_lad) does not hold ({n:,} postcode(s)); "
+                          "the NSPL and the lookup must be of the same 2021 geography, so "
+                          "re-download both with `python -m inequality build --force`")
+    return int((frame["country_code"] == "E92000001").sum()), missing
+
+
+def _load_msoa_names(con, source: Source, path: Path) -> tuple[int, list[str]]:
+    frame, missing = READERS["msoa_names"](source, path)
+    geo, lsoa_geo = source.geography, "lsoa" + source.geography[4:]
+    con.execute("DELETE FROM msoa_names WHERE geography = ?", [geo])
+    _insert(con, "msoa_names", frame.assign(geography=geo))
+    unknown = con.execute("""SELECT msoa_code, count(*) OVER () FROM msoa_names
+                             WHERE geography = ? AND msoa_code NOT IN
+                               (SELECT msoa_code FROM area_lookup WHERE geography = ?
+                                AND msoa_code IS NOT NULL)
+                             ORDER BY msoa_code LIMIT 1""", [geo, lsoa_geo]).fetchall()
+    if unknown:
+        raise ReaderError(f"MSOA {unknown[0][0]!r} is not in the ONS {lsoa_geo.upper()} to "
+                          f"MSOA lookup ({unknown[0][1]:,} name(s)); the names must be of the "
+                          f"{geo} geography, so check the file is the {source.title}")
+    return len(frame), missing
+
+
 LOADERS: dict[str, Callable] = {
     "iod": _load_iod, "boundary": _load_boundary, "lsoa_lookup": _load_lsoa_lookup,
     "area_lookup": _load_area_lookup, "lad_region": _load_lad_region, "ruc_lsoa": _load_ruc,
-    "ruc_lad": _load_ruc, "health": _load_health,
+    "ruc_lad": _load_ruc, "health": _load_health, "postcode": _load_postcode,
+    "msoa_names": _load_msoa_names,
 }
 
 
@@ -147,13 +188,6 @@ DERIVE_SQL = """
 DELETE FROM measure;
 DELETE FROM lsoa;
 DELETE FROM lad_change;
-
--- LAD22 -> LAD24: whole-district changes (2023 mergers), read off the LSOA21 lookup.
-CREATE TEMP TABLE lad22_24 AS
-SELECT lad_code AS lad22_code, arg_max(lad24_code, n) AS lad24_code
-FROM (SELECT lad_code, lad24_code, count(*) AS n FROM area_lookup
-      WHERE geography = 'lsoa21' AND lad_code IS NOT NULL GROUP BY ALL)
-GROUP BY lad_code;
 
 CREATE TEMP TABLE lad24_names AS
 SELECT lad24_code, any_value(lad24_name) AS lad24_name FROM area_lookup
@@ -166,16 +200,8 @@ SELECT 'lsoa21', lsoa_code, lsoa_name, msoa_code, msoa_name, ward_code, ward_nam
        'lookup'
 FROM area_lookup WHERE geography = 'lsoa21';
 
--- LSOA11: through the LSOA11 -> LSOA21 lookup to the LSOA21's 2024 authority, where the
--- successors lie in more than one authority, the one holding most of them.
-CREATE TEMP TABLE lsoa11_lad24 AS
-SELECT from_code AS lsoa_code, arg_max(lad24_code, n) AS lad24_code,
-       CASE WHEN count(*) > 1 THEN 'majority' ELSE 'via_lsoa21' END AS method
-FROM (SELECT ch.from_code, a.lad24_code, count(*) AS n
-      FROM lsoa_change ch JOIN area_lookup a ON a.geography = 'lsoa21' AND a.lsoa_code = ch.to_code
-      WHERE ch.from_geography = 'lsoa11' AND a.lad24_code IS NOT NULL GROUP BY ALL)
-GROUP BY from_code;
-
+-- LSOA11 and LSOA01: the 2024 authority of lsoa_assignment (inequality.geography: the one
+-- deterministic rule, filled just before this script runs).
 CREATE TEMP TABLE lsoa11_codes AS
 SELECT lsoa_code FROM area_lookup WHERE geography = 'lsoa11'
 UNION SELECT lsoa_code FROM iod_lsoa i JOIN release r USING (release) WHERE r.geography = 'lsoa11'
@@ -184,28 +210,19 @@ UNION SELECT from_code FROM lsoa_change WHERE from_geography = 'lsoa11';
 INSERT INTO lsoa (geography, lsoa_code, lsoa_name, msoa_code, msoa_name, ward_code, ward_name,
                   lad24_code, lad24_method)
 SELECT 'lsoa11', c.lsoa_code, a.lsoa_name, a.msoa_code, a.msoa_name, a.ward_code, a.ward_name,
-       coalesce(x.lad24_code, m.lad24_code),
-       CASE WHEN x.lad24_code IS NOT NULL THEN x.method
-            WHEN m.lad24_code IS NOT NULL THEN 'via_lad21' END
+       x.lad24_code, x.method
 FROM lsoa11_codes c
 LEFT JOIN area_lookup a ON a.geography = 'lsoa11' AND a.lsoa_code = c.lsoa_code
-LEFT JOIN lsoa11_lad24 x ON x.lsoa_code = c.lsoa_code
-LEFT JOIN lad22_24 m ON m.lad22_code = a.lad_code AND a.lad_vintage = 'lad21';
+LEFT JOIN lsoa_assignment x ON x.geography = 'lsoa11' AND x.lsoa_code = c.lsoa_code;
 
--- LSOA01: through the LSOA01 -> LSOA11 lookup to the LSOA11's 2024 authority.
 CREATE TEMP TABLE lsoa01_codes AS
 SELECT from_code AS lsoa_code FROM lsoa_change WHERE from_geography = 'lsoa01'
 UNION SELECT lsoa_code FROM iod_lsoa i JOIN release r USING (release) WHERE r.geography = 'lsoa01';
 
 INSERT INTO lsoa (geography, lsoa_code, lad24_code, lad24_method)
-SELECT 'lsoa01', c.lsoa_code, x.lad24_code,
-       CASE WHEN x.k > 1 THEN 'majority' WHEN x.lad24_code IS NOT NULL THEN 'via_lsoa11' END
+SELECT 'lsoa01', c.lsoa_code, x.lad24_code, x.method
 FROM lsoa01_codes c
-LEFT JOIN (SELECT from_code, arg_max(lad24_code, n) AS lad24_code, count(*) AS k
-           FROM (SELECT ch.from_code, l.lad24_code, count(*) AS n
-                 FROM lsoa_change ch JOIN lsoa l ON l.geography = 'lsoa11' AND l.lsoa_code = ch.to_code
-                 WHERE ch.from_geography = 'lsoa01' AND l.lad24_code IS NOT NULL GROUP BY ALL)
-           GROUP BY from_code) x ON x.from_code = c.lsoa_code;
+LEFT JOIN lsoa_assignment x ON x.geography = 'lsoa01' AND x.lsoa_code = c.lsoa_code;
 
 -- Names, region and rural-urban class for every geography.
 UPDATE lsoa SET lad24_name = n.lad24_name FROM lad24_names n WHERE n.lad24_code = lsoa.lad24_code;
@@ -240,6 +257,7 @@ FROM m;
 
 
 def _derive(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(ASSIGNMENT_SQL)  # lsoa_assignment: the one LSOA -> 2024 authority rule
     con.execute(DERIVE_SQL)
     dup = con.execute("SELECT geography, lsoa_code FROM lsoa GROUP BY ALL HAVING count(*) > 1 "
                       "LIMIT 1").fetchone()

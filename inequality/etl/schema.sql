@@ -137,14 +137,32 @@ COMMENT ON COLUMN lsoa.msoa_code IS 'MSOA (E02...) of the same vintage; NULL for
 COMMENT ON COLUMN lsoa.msoa_name IS 'MSOA name.';
 COMMENT ON COLUMN lsoa.ward_code IS 'Electoral ward code (WD17 for lsoa11, WD24 for lsoa21; best-fit).';
 COMMENT ON COLUMN lsoa.ward_name IS 'Electoral ward name where the lookup gives it (not in the mirror for lsoa11).';
-COMMENT ON COLUMN lsoa.lad24_code IS 'Current (April 2024) local authority district the LSOA lies in, through the ONS lookups.';
+COMMENT ON COLUMN lsoa.lad24_code IS 'Current (April 2024) local authority district the LSOA counts in: copied from lsoa_assignment (the one rule, inequality.geography.ASSIGNMENT_RULE).';
 COMMENT ON COLUMN lsoa.lad24_name IS 'Its name.';
 COMMENT ON COLUMN lsoa.region_code IS 'Region (E12...) of the 2024 authority.';
 COMMENT ON COLUMN lsoa.region_name IS 'Region name.';
 COMMENT ON COLUMN lsoa.ruc_code IS 'Rural-Urban Classification of the LSOA: 2011 classes (A1..E2) for lsoa11, 2021 classes for lsoa21; NULL for lsoa01.';
 COMMENT ON COLUMN lsoa.ruc_name IS 'Name of the rural-urban class.';
 COMMENT ON COLUMN lsoa.urban_rural IS 'Urban or Rural.';
-COMMENT ON COLUMN lsoa.lad24_method IS 'How lad24_code was assigned: lookup (direct ONS LSOA21 to LAD24), via_lsoa21 (LSOA11 to LSOA21 then LAD22 to LAD24), via_lsoa11 (LSOA01 to LSOA11 first), or majority (successors split across authorities; the one holding most of them).';
+COMMENT ON COLUMN lsoa.lad24_method IS 'How lad24_code was assigned: lsoa_assignment.method (lookup, via_lsoa21, via_lsoa11, majority, tie_best_fit, tie_lowest_code or best_fit).';
+
+CREATE TABLE lsoa_assignment (
+    geography           VARCHAR NOT NULL,
+    lsoa_code           VARCHAR NOT NULL,
+    lad24_code          VARCHAR,
+    method              VARCHAR,
+    successors          INTEGER,
+    in_authority        INTEGER,
+    best_fit_lad24_code VARCHAR
+);
+COMMENT ON TABLE lsoa_assignment IS 'Key: (geography, lsoa_code). The one current (April 2024) local authority of every LSOA of every vintage, by the rule inequality.geography.ASSIGNMENT_RULE (ONS best-fit lookups; ties broken by the ONS LSOA 2011 best-fit authority, then the lowest code). Derived at build time; lsoa.lad24_code is copied from it, so tracking, summaries by today''s authorities and transitions all use it.';
+COMMENT ON COLUMN lsoa_assignment.geography IS 'LSOA boundary vintage: lsoa01, lsoa11 or lsoa21.';
+COMMENT ON COLUMN lsoa_assignment.lsoa_code IS 'LSOA code (E01...).';
+COMMENT ON COLUMN lsoa_assignment.lad24_code IS 'The current (April 2024) local authority the LSOA counts in, whole.';
+COMMENT ON COLUMN lsoa_assignment.method IS 'How: lookup (lsoa21: ONS LSOA21 to WD24 to LAD24 best fit), via_lsoa21 / via_lsoa11 (all successors in one authority), majority (the authority holding most successors), tie_best_fit (successors split evenly; the ONS LSOA 2011 best-fit authority), tie_lowest_code (split evenly; lowest code), best_fit (no successor; the ONS LSOA 2011 best-fit authority).';
+COMMENT ON COLUMN lsoa_assignment.successors IS 'Number of successor LSOAs in the ONS lookup to the next vintage (NULL for lsoa21).';
+COMMENT ON COLUMN lsoa_assignment.in_authority IS 'Of those, how many lie in lad24_code (NULL for lsoa21).';
+COMMENT ON COLUMN lsoa_assignment.best_fit_lad24_code IS 'The authority of the LSOA''s own ONS best-fit lookup carried to 2024 (lsoa21: LAD24; lsoa11: LAD21 to LAD24; NULL for lsoa01, whose lookup names none).';
 
 CREATE TABLE lsoa_change (
     from_geography  VARCHAR NOT NULL,
@@ -347,3 +365,34 @@ COMMENT ON COLUMN lisa.p_sim IS 'Pseudo p-value from conditional permutation, (M
 COMMENT ON COLUMN lisa.q_value IS 'Benjamini-Hochberg false-discovery-rate q-value over all LSOAs of England; areas recompute q over their own LSOAs.';
 COMMENT ON COLUMN lisa.permutations IS 'Number of conditional permutations (999).';
 COMMENT ON COLUMN lisa.seed IS 'Random seed of the permutations, so the result is reproducible.';
+
+CREATE TABLE postcode (
+    postcode      VARCHAR NOT NULL,
+    lsoa21_code   VARCHAR,
+    lad24_code    VARCHAR,
+    ward_code     VARCHAR,
+    country_code  VARCHAR NOT NULL,
+    terminated    VARCHAR
+);
+COMMENT ON TABLE postcode IS 'Key: postcode, unique (checked on load). ONS National Statistics Postcode Lookup (2021 geographies, August 2024): every postcode with the 2021 LSOA, authority and ward it lies in. English postcodes carry their areas; postcodes elsewhere in the UK (live file only) carry only their country, so they can be reported as outside England. Rows are stored in postcode order.';
+COMMENT ON COLUMN postcode.postcode IS 'Postcode as NSPL pcds writes it: outward code, one space, inward code (TQ11 0AA). Inputs are matched after normalising case and white space.';
+COMMENT ON COLUMN postcode.lsoa21_code IS 'LSOA 2021 (E01) the postcode lies in (NSPL lsoa21, through its 2021 output area); every code is in the ONS LSOA 2021 lookup (checked on load). NULL outside England or where NSPL gives a pseudo code (no grid reference).';
+COMMENT ON COLUMN postcode.lad24_code IS 'Local authority of the postcode itself (NSPL laua, the April 2024 authorities); in 96 English postcodes it differs from the authority of its LSOA (postcodes across a boundary).';
+COMMENT ON COLUMN postcode.ward_code IS 'Electoral ward of the postcode itself (NSPL ward, E05); may differ from the best-fit ward of its LSOA in the lsoa table.';
+COMMENT ON COLUMN postcode.country_code IS 'Country: E92000001 England, W92000004 Wales, S92000003 Scotland, N92000002 Northern Ireland, L93000001 Channel Islands, M83000003 Isle of Man (NSPL ctry; derived from the LSOA code where the file lacks ctry).';
+COMMENT ON COLUMN postcode.terminated IS 'Year and month the postcode was terminated (NSPL doterm, YYYYMM); NULL for live postcodes and where the file lacks doterm (the offline mirror), so a NULL does not prove a postcode is live.';
+
+CREATE TABLE msoa_names (
+    geography   VARCHAR NOT NULL,
+    msoa_code   VARCHAR NOT NULL,
+    name        VARCHAR NOT NULL,
+    name_welsh  VARCHAR,
+    ons_name    VARCHAR,
+    PRIMARY KEY (geography, msoa_code)
+);
+COMMENT ON TABLE msoa_names IS 'House of Commons Library MSOA Names (Open Parliament Licence v3.0): a friendly name for every English MSOA, such as Ashburton & Buckfastleigh. 60 names repeat across England, so show the council (lsoa.lad24_name, joined on the code) beside a name.';
+COMMENT ON COLUMN msoa_names.geography IS 'MSOA boundary vintage: msoa21 (MSOA Names 2.x) or msoa11 (MSOA Names 1.x).';
+COMMENT ON COLUMN msoa_names.msoa_code IS 'MSOA code (E02); every code is in the ONS LSOA to MSOA lookup of its vintage (checked on load).';
+COMMENT ON COLUMN msoa_names.name IS 'Friendly name (msoa21hclnm / msoa11hclnm), e.g. Ashburton & Buckfastleigh.';
+COMMENT ON COLUMN msoa_names.name_welsh IS 'Welsh-language name where given (Welsh MSOAs only, so NULL in England).';
+COMMENT ON COLUMN msoa_names.ons_name IS 'ONS MSOA name as the file gives it (e.g. Teignbridge 017: authority and number).';
