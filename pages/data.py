@@ -3,27 +3,28 @@
 
 import streamlit as st
 
-from inequality import app
+from inequality.app import cache, data, state, widgets
+from inequality.present import text
 
-app.require_db()
-app.page_header("Data & methods",
+cache.require_db()
+widgets.page_header("Data & methods",
                 "Every figure in this dashboard comes from the official files listed below, "
                 "loaded into a local database by `python -m inequality build`.")
-app.set_url(area=app.current_area(), release=app.current_release())
-app.show_notices()
-st.info(app.ATTRIBUTION, icon=":material/copyright:")
+state.set_url(area=state.current_area(), release=state.current_release())
+state.show_notices()
+st.info(widgets.ATTRIBUTION, icon=":material/copyright:")
 
-info = app.build_info()
+info = data.build_info()
 st.caption("Database: built " + info.get("built_at", "at an unknown time") + " from "
            + info.get("origin", "an unknown origin") + "; schema version "
            + info.get("schema_version", "?") + ".")
 
 st.subheader("Sources")
-sources = app.sources_table()
+sources = data.sources_table()
 loaded = (sources["status"] == "loaded").sum()
 st.markdown(f"{loaded} of {len(sources)} sources loaded. Sources marked *live only* are not in "
             "the offline mirror and are fetched only when building from the internet.")
-app.table(sources, "sources.csv", height=460)
+widgets.table(sources, "sources.csv", height=460)
 
 st.subheader("Optional columns missing from the files as loaded")
 gaps = sources[sources["optional columns missing"] != ""][["source", "release",
@@ -33,9 +34,9 @@ if gaps.empty:
 else:
     st.markdown("Measures that need these columns are shown as *not available* for the "
                 "release, with the reason, wherever they would appear.")
-    app.table(gaps, "missing_columns.csv")
+    widgets.table(gaps, "missing_columns.csv")
 
 st.subheader("Releases")
-app.table(app.releases(), "releases.csv")
-st.markdown(app.METHODS)
-app.footer()
+widgets.table(data.releases(), "releases.csv")
+st.markdown(text.METHODS)
+widgets.footer()

@@ -4,37 +4,38 @@ movements between releases and comparison with England, the region and similar a
 
 import streamlit as st
 
-from inequality import app
+from inequality.app import cache, data, state, widgets
+from inequality.present import charts, tables, text
 
-app.require_db()
-app.page_header("Decile tracking",
+cache.require_db()
+widgets.page_header("Decile tracking",
                 "How many of the area's neighbourhoods (LSOAs) sit in each national decile, "
-                "release by release. " + app.DECILE_NOTE)
-place = app.area_picker()
+                "release by release. " + text.DECILE_NOTE)
+place = state.area_picker()
 code, name = place["area_code"], place["area_name"]
-app.set_url(area=code, release=app.current_release())
-app.show_notices()
-st.warning(app.relative_warning(), icon=":material/warning:")
+state.set_url(area=code, release=state.current_release())
+state.show_notices()
+st.warning(data.RELATIVE_WARNING, icon=":material/warning:")
 
-tracking = app.decile_tracking(code)
-long, wide = app.tracking_frames(tracking)
-compared, compared_wide = app.comparison_frames(app.comparison(code))
+tracking = data.decile_tracking(code)
+long, wide = data.tracking_frames(tracking)
+compared, compared_wide = data.comparison_frames(data.comparison(code))
 
 st.header(f"{name}: neighbourhoods among England's most deprived 10%")
 series = wide.set_index("release")["share in decile 1"]
 cols = st.columns(len(series))
 for col, (release, share) in zip(cols, series.items()):
-    col.metric(f"IoD {app.release_year(release)}", app.fmt_pct(share), border=True)
-app.chart_with_table(
-    app.headline_series_chart(compared), compared_wide, f"decile1_share_{code}.csv",
+    col.metric(f"IoD {data.release_year(release)}", text.fmt_pct(share), border=True)
+widgets.chart_with_table(
+    charts.headline_series_chart(compared), compared_wide, f"decile1_share_{code}.csv",
     "Share of neighbourhoods in national decile 1, by release. Similar authorities: the "
     "closest decile distribution in the latest release.",
     percent=tuple(c for c in compared_wide.columns if c.startswith("IoD")))
 
 st.subheader("All ten deciles over time")
-app.chart(app.stacked_deciles_chart(long, "year", "Release (IoD year)", horizontal=False,
+widgets.chart(charts.stacked_deciles_chart(long, "year", "Release (IoD year)", horizontal=False,
                                     height=320))
-app.table(wide, f"deciles_over_time_{code}.csv", percent=("share in decile 1",),
+widgets.table(wide, f"deciles_over_time_{code}.csv", percent=("share in decile 1",),
           caption="LSOAs per national decile. Each release is counted on its own LSOA boundaries "
           "(2001 for IoD 2010, 2011 for 2015 and 2019, 2021 for 2025); IoD 2010 publishes no "
           "deciles, so they are derived as ceil(10 x rank / N).")
@@ -42,19 +43,19 @@ for note in tracking.get("boundary_notes", []):
     st.caption(f"Boundary change: {note}")
 
 st.subheader("Movements between releases")
-rel = list(app.releases()["release"])
+rel = list(data.releases()["release"])
 pairs = list(zip(rel[:-1], rel[1:]))
 chosen = st.selectbox("Compare", pairs, index=len(pairs) - 1, key="pair",
-                      format_func=lambda p: f"IoD {app.release_year(p[0])} to "
-                                            f"IoD {app.release_year(p[1])}")
-moves = app.transitions(code, *chosen)
-a, b = (f"IoD {app.release_year(r)}" for r in chosen)
+                      format_func=lambda p: f"IoD {data.release_year(p[0])} to "
+                                            f"IoD {data.release_year(p[1])}")
+moves = data.transitions(code, *chosen)
+a, b = (f"IoD {data.release_year(r)}" for r in chosen)
 kinds = st.columns(4)
-for col, (key, (label, meaning)) in zip(kinds, app.CHANGE_TYPES.items()):
+for col, (key, (label, meaning)) in zip(kinds, text.CHANGE_TYPES.items()):
     col.metric(f"{label} LSOAs", f"{moves['chgind_counts'].get(key, 0):,}", help=meaning)
 st.caption("LSOA changes from the ONS lookup between the two releases' boundaries "
            "(U unchanged, S split, M merged, X irregular).")
-moved = app.transition_summary(moves["matrix"])
+moved = tables.transition_summary(moves["matrix"])
 st.markdown(f"Between {a} and {b}, **{moved['same']:,.0f}** LSOAs stayed in the same national "
             f"decile, **{moved['more']:,.0f}** moved to a more deprived decile and "
             f"**{moved['less']:,.0f}** to a less deprived one (relative to the rest of "
@@ -63,13 +64,13 @@ matrix = moves["matrix"].round(2)
 matrix_table = matrix.rename_axis(index=f"decile {a}", columns=None).reset_index()
 matrix_table.columns = [str(c) if i == 0 else f"{b} decile {c}"
                         for i, c in enumerate(matrix_table.columns)]
-app.chart_with_table(app.transition_chart(moves["matrix"], a, b), matrix_table,
+widgets.chart_with_table(charts.transition_chart(moves["matrix"], a, b), matrix_table,
                      f"transitions_{code}_{chosen[0]}_{chosen[1]}.csv",
                      "Rows: decile in the earlier release; columns: decile in the later one.")
 if moves.get("unmatched"):
     st.caption(f"{moves['unmatched']:,} lookup pairs have a decile in only one of the two "
                "releases and are left out of the table.")
-app.download_csv(moves["pairs"], f"lsoa_pairs_{code}_{chosen[0]}_{chosen[1]}.csv",
+widgets.download_csv(moves["pairs"], f"lsoa_pairs_{code}_{chosen[0]}_{chosen[1]}.csv",
                  "Download every LSOA pair (CSV)")
 
 st.subheader("Compared with England, the region and similar authorities")
@@ -77,14 +78,14 @@ latest = compared[compared["release"] == rel[-1]]
 shares = latest.melt(id_vars=["place", "role"], value_vars=[f"share_{d}" for d in range(1, 11)],
                      var_name="decile", value_name="share")
 shares["decile"] = shares["decile"].str.removeprefix("share_").astype(int)
-shares["decile_label"] = shares["decile"].map(app.decile_axis_label)
+shares["decile_label"] = shares["decile"].map(text.decile_axis_label)
 shares["lsoas"] = shares["share"] * latest.set_index("place").loc[shares["place"],
                                                                   "lsoa_count"].to_numpy()
-app.chart(app.stacked_deciles_chart(shares, "place", "Place", latest["place"].tolist(),
+widgets.chart(charts.stacked_deciles_chart(shares, "place", "Place", latest["place"].tolist(),
                                     height=30 * len(latest)))
 table = compared[["area_code", "area_name", "role", "release", "lsoa_count"]
                  + [f"share_{d}" for d in range(1, 11)]]
-app.table(table, f"comparison_{code}.csv",
-          f"Decile shares for every release (chart: IoD {app.release_year(rel[-1])}).",
+widgets.table(table, f"comparison_{code}.csv",
+          f"Decile shares for every release (chart: IoD {data.release_year(rel[-1])}).",
           percent=tuple(f"share_{d}" for d in range(1, 11)))
-app.footer()
+widgets.footer()

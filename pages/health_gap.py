@@ -4,29 +4,31 @@ all authorities; and, where loaded, the gap between an authority's neighbourhood
 
 import streamlit as st
 
-from inequality import app
+from inequality.app import cache, data, state, widgets
+from inequality.present import text
+from inequality.services import health
 
-app.require_db()
-hl = app.health_lib()
-app.page_header(
+cache.require_db()
+hl = health
+widgets.page_header(
     "Health gap: life expectancy and deprivation",
     "How long people can expect to live, and how many of those years in good health, in an "
     "area beside its region and England; how much that differs between the most and least "
     "deprived people in the area (the Slope Index of Inequality); and how life expectancy "
     "falls with deprivation across all of England's local authorities. "
     "Figures are published by OHID (Fingertips) and ONS for three years pooled.")
-app.health_alias_in_url()
-place = app.area_picker()
+state.health_alias_in_url()
+place = state.area_picker()
 code, name, kind = place["area_code"], place["area_name"], place["area_type"]
-profile = app.health_profile(code)
-options = app.query("health_gradient_options")
+profile = data.health_profile(code)
+options = data.health_gradient_options()
 le_keys = [o["key"] for o in options]
 le_labels = {o["key"]: o["label"] for o in options}
-dep_options = app.query("health_deprivation_options")
+dep_options = data.health_deprivation_options()
 
 # --- headline -------------------------------------------------------------------------------
 st.header(name)
-app.show_notices()
+state.show_notices()
 
 
 def _fmt(entry, digits=1):
@@ -34,7 +36,7 @@ def _fmt(entry, digits=1):
         return "not available"
     if entry.get("status") == "suppressed":
         return "suppressed"
-    return app.fmt_num(entry.get("value"), digits)
+    return text.fmt_num(entry.get("value"), digits)
 
 
 for sex in ("Female", "Male"):
@@ -74,7 +76,7 @@ for sex in ("Female", "Male"):
                    help="Years expected in very good or good health (OHID, Fingertips 90362).")
     cols[3].metric(f"{word}: years in poorer health (LE − HLE)"
                    + (f", {hle['period_label']}" if hle else ""),
-                   app.fmt_num(hle["poorer_health"]) if hle and hle["poorer_health"] is not None
+                   text.fmt_num(hle["poorer_health"]) if hle and hle["poorer_health"] is not None
                    else hle_text, border=True,
                    help="Life expectancy minus healthy life expectancy for the same period.")
 
@@ -95,7 +97,7 @@ else:
         with col:
             st.markdown(f"**{'Females' if sex == 'Female' else 'Males'}**")
             if part["value"].notna().any():
-                app.chart(hl.le_chart(part, f"Life expectancy at birth, {sex.lower()}s (years)"))
+                widgets.chart(hl.le_chart(part, f"Life expectancy at birth, {sex.lower()}s (years)"))
             else:
                 st.info("All values suppressed by the source.")
     st.caption("Lines: Fingertips 90366 for every period loaded. Diamonds with bars: ONS "
@@ -105,7 +107,7 @@ else:
                     "source", "area_code", "code_note"]].rename(
         columns={"value": "life expectancy (years)", "lci95": "95% CI lower",
                  "uci95": "95% CI upper", "area_code": "code as published"})
-    app.table(show, f"life_expectancy_{code}.csv",
+    widgets.table(show, f"life_expectancy_{code}.csv",
               "Every figure shown, as published; suppressed values are blank and marked.")
 
 # --- healthy life expectancy ---------------------------------------------------------------------
@@ -117,8 +119,8 @@ else:
     if not (hle_rows["role"] == "area").any():
         st.caption(f"Only England is shown: no healthy life expectancy for {name} in the "
                    "file as loaded (see the notes above).")
-    app.chart(hl.hle_chart(hle_rows))
-    app.table(hle_rows[["place", "sex", "period", "le", "hle", "poorer_health_years",
+    widgets.chart(hl.hle_chart(hle_rows))
+    widgets.table(hle_rows[["place", "sex", "period", "le", "hle", "poorer_health_years",
                         "hle_status"]].rename(columns={
         "le": "life expectancy", "hle": "healthy life expectancy",
         "poorer_health_years": "years in poorer health (LE − HLE)", "hle_status": "HLE status"}
@@ -141,13 +143,13 @@ else:
             with col:
                 st.markdown(f"**{'Females' if sex == 'Female' else 'Males'}**")
                 if part["value"].notna().any():
-                    app.chart(hl.sii_chart(part, f"SII, {sex.lower()}s: years between least "
+                    widgets.chart(hl.sii_chart(part, f"SII, {sex.lower()}s: years between least "
                                                  "and most deprived"))
                 else:
                     st.info("Not published for this sex.")
     else:
         st.info(f"OHID publishes no SII for {name} (too few deaths for a reliable figure).")
-    app.table(sii_rows[["place", "sex", "period", "value", "lci95", "uci95", "status",
+    widgets.table(sii_rows[["place", "sex", "period", "value", "lci95", "uci95", "status",
                         "status_note"]].rename(columns={
         "value": "SII (years)", "lci95": "95% CI lower", "uci95": "95% CI upper",
         "status_note": "note"}), f"sii_life_expectancy_{code}.csv",
@@ -158,25 +160,25 @@ else:
 
 if len(profile["predecessors"]):
     st.subheader("Figures published for the districts that now make up " + name)
-    app.table(profile["predecessors"], f"predecessor_districts_{code}.csv",
+    widgets.table(profile["predecessors"], f"predecessor_districts_{code}.csv",
               "Listed as published for each abolished district, never averaged into the "
               "current authority's series.", static=False)
 
 # --- the gradient across authorities -------------------------------------------------------------
 st.subheader("The gradient: life expectancy against deprivation across authorities")
 c1, c2, c3 = st.columns([3, 2, 3])
-le_key = app.health_pick("le", "Life expectancy series", le_keys, le_keys[0], c1,
+le_key = state.health_pick("le", "Life expectancy series", le_keys, le_keys[0], c1,
                          format_func=lambda k: le_labels[k])
-sex = app.health_pick("sex", "Sex", ["Female", "Male"], "Female", c2, radio=True)
+sex = state.health_pick("sex", "Sex", ["Female", "Male"], "Female", c2, radio=True)
 dep_keys = list(dep_options)
-dep = app.health_pick("dep", "Order authorities by", dep_keys, dep_keys[0], c3,
+dep = state.health_pick("dep", "Order authorities by", dep_keys, dep_keys[0], c3,
                       format_func=lambda k: dep_options[k])
-axis = app.health_pick("axis", "Horizontal axis", ["deprivation", "relative_rank"],
+axis = state.health_pick("axis", "Horizontal axis", ["deprivation", "relative_rank"],
                        "deprivation", radio=True,
                        format_func=lambda a: {"deprivation": "deprivation measure",
                                               "relative_rank": "population rank (SII scale)"}[a])
-app.set_url(area=code, le=le_key, sex=sex, dep=dep, axis=axis)
-g = app.health_gradient(le_key, sex, dep)
+state.set_url(area=code, le=le_key, sex=sex, dep=dep, axis=axis)
+g = data.health_gradient(le_key, sex, dep)
 sii = g["sii"]
 m = st.columns(3)
 if sii:
@@ -198,7 +200,7 @@ if fit["n"] >= 2:
     m[2].metric("Fitted change per unit of deprivation", f"{fit['slope']:+.2f} years",
                 border=True, help="Slope of the population-weighted straight line through the "
                                   f"scatter; correlation r = {fit['r']:.2f}.")
-app.chart(hl.gradient_chart(g, code if kind == "lad" else None, axis))
+widgets.chart(hl.gradient_chart(g, code if kind == "lad" else None, axis))
 st.caption("Each circle is a current local authority (size = population); "
            + (f"{name} in red. " if kind == "lad" else "pick an authority to highlight it. ")
            + "Dashed line: " + ("the population-weighted straight line through the points."
@@ -214,7 +216,7 @@ table = g["frame"][["area_code", "area_name", "region_name", "value", "lci95", "
                     "deprivation", "population", "relative_rank", "included", "reason"]].rename(
     columns={"value": "life expectancy", "lci95": "95% CI lower", "uci95": "95% CI upper",
              "deprivation": dep_options[dep], "relative_rank": "relative rank (0 = most deprived)"})
-app.table(table, f"gradient_{le_key.replace('|', '_').replace(' ', '')}_{sex}_{dep}.csv",
+widgets.table(table, f"gradient_{le_key.replace('|', '_').replace(' ', '')}_{sex}_{dep}.csv",
           "Every authority, with why any is left out.")
 
 # --- neighbourhoods ----------------------------------------------------------------------------
@@ -222,7 +224,7 @@ st.subheader("Neighbourhoods within the authority (MSOAs)")
 if kind != "lad":
     st.info("Pick a local authority to see the gap between its neighbourhoods.")
 else:
-    small = app.health_msoa_gap(code, sex)
+    small = data.health_msoa_gap(code, sex)
     if not small["available"]:
         st.info(small["message"])
     else:
@@ -236,17 +238,17 @@ else:
             b.metric("SII across the MSOAs", f"{small['sii']['sii']:.1f} years", border=True)
         left, right = st.columns(2)
         with left:
-            app.chart(hl.msoa_map_chart(small["features"], "Life expectancy (years)"))
+            widgets.chart(hl.msoa_map_chart(small["features"], "Life expectancy (years)"))
         with right:
-            app.chart(hl.msoa_scatter_chart(small["frame"], "Life expectancy (years)"))
+            widgets.chart(hl.msoa_scatter_chart(small["frame"], "Life expectancy (years)"))
         for note in small["notes"]:
             st.caption(note)
-        app.table(small["frame"], f"msoa_life_expectancy_{code}_{sex}.csv",
+        widgets.table(small["frame"], f"msoa_life_expectancy_{code}_{sex}.csv",
                   "MSOAs ordered from most to least deprived (population-weighted IMD score).")
 
 # --- sources and codes -------------------------------------------------------------------------
 with st.expander("Sources, authority codes and method"):
-    app.table(app.query("health_sources"), "health_sources.csv", "Health sources as loaded.")
+    widgets.table(data.health_sources(), "health_sources.csv", "Health sources as loaded.")
     st.markdown(
         "**Authority codes.** Figures are shown for today's (April 2024) authorities. Where a "
         "source uses another code the row says so: ONS labels Barnsley and Sheffield "
@@ -257,7 +259,7 @@ with st.expander("Sources, authority codes and method"):
         "Buckinghamshire 2020, Northamptonshire 2021, Cumbria, North Yorkshire and Somerset "
         "2023) are mapped to the authority that now covers them, derived from the ONS LSOA "
         "lookups; their own figures are listed, never averaged.")
-    app.table(app.query("health_code_map"), "authority_code_map.csv",
+    widgets.table(data.health_code_map(), "authority_code_map.csv",
               "The code map: every non-current code and the current authority it maps to.")
     st.markdown(hl.SII_METHOD)
-app.footer()
+widgets.footer()

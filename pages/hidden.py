@@ -3,17 +3,18 @@ average, with every reason in plain words, for an authority or a ward."""
 
 import streamlit as st
 
-from inequality import app
+from inequality.app import cache, data, state, widgets
+from inequality.present import text
+from inequality.services import hidden
 
-app.require_db()
-hidden = app.hidden_lib()
-app.page_header(
+cache.require_db()
+widgets.page_header(
     "Rural & hidden deprivation",
     "Averages hide people. In rural districts especially, a few streets of deep deprivation "
     "can sit inside a neighbourhood, or an authority, that looks comfortable on average. "
     "This page gathers the evidence a funder or a council will accept: which neighbourhoods "
     "(LSOAs, about 1,500 residents each) stand out, and why, in words you can quote. "
-    + app.DECILE_NOTE)
+    + text.DECILE_NOTE)
 
 # --- the place ------------------------------------------------------------------------------
 if "hidden_by" not in st.session_state:
@@ -23,15 +24,15 @@ st.radio("Find a place by", ["Local authority", "Ward"], key="hidden_by", horizo
          help="Wards are the April 2024 electoral wards; each LSOA counts in the ward that "
               "holds most of it.")
 left, right = st.columns([3, 2])
-release = app.release_picker(right)
+release = state.release_picker(right)
 by_ward = st.session_state["hidden_by"] == "Ward"
 
 if by_ward:
-    wards = app.hidden_wards(release)
+    wards = data.hidden_wards(release)
     if wards.empty:
         left.info("This release is on 2001 neighbourhoods, which have no ward lookup; pick a "
                   "local authority, or IoD 2015, 2019 or 2025.")
-        app.footer()
+        widgets.footer()
         st.stop()
     labels = dict(zip(wards["ward_code"], wards["ward_name"] + " (" + wards["lad24_name"]
                       + ", " + wards["lsoa_count"].astype(str) + " LSOAs)"))
@@ -42,35 +43,35 @@ if by_ward:
     code = left.selectbox("Ward: type its name", options, key="ward",
                           format_func=lambda c: labels[c],
                           help="Type part of a ward name, e.g. Bideford or Teignmouth.")
-    app.set_url(by="ward", ward=code, release=release)
+    state.set_url(by="ward", ward=code, release=release)
 else:
-    place = app.area_picker(left)
+    place = state.area_picker(left)
     code = place["area_code"]
-    app.set_url(area=code, release=release)
+    state.set_url(area=code, release=release)
     if place["area_type"] != "lad":
-        app.show_notices()
+        state.show_notices()
         st.info("Hidden deprivation is measured within one local authority or ward. Choose "
                 "an authority above (try Teignbridge, Torridge or Cornwall), or find a ward.",
                 icon=":material/travel_explore:")
-        app.footer()
+        widgets.footer()
         st.stop()
 
 choices = [m for m in hidden.LISA_DOMAINS
-           if m in set(app.measures(release)["measure"])]
+           if m in set(data.measures(release)["measure"])]
 default = [m for m in hidden.DEFAULT_DOMAINS if m in choices]
 domains = st.multiselect(
     "Also look for spatial pockets on these domains (the IMD is always tested)", choices,
     default=default, format_func=lambda m: hidden.SHORT.get(m, m), key="hidden_domains",
     help="Income is ready at once; other domains are computed for all of England the first "
          "time they are asked for (a few seconds).")
-app.show_notices()
+state.show_notices()
 
 with st.spinner("Measuring hidden deprivation (spatial statistics for all of England)..."):
     try:
-        rep = app.hidden_report(code, release, tuple(domains))
+        rep = data.hidden_report(code, release, tuple(domains))
     except hidden.UnknownArea as exc:
         st.warning(str(exc))
-        app.footer()
+        widgets.footer()
         st.stop()
 
 s = rep["summary"]
@@ -86,7 +87,7 @@ c1.metric("Flagged LSOAs", f"{s['flagged_count']} of {rep['lsoa_count']}",
 inc = rep["outside"]["income"]
 if inc["available"]:
     share20 = inc["table"].set_index("max_decile").loc[2, "share_outside"]
-    c2.metric("Income-deprived outside worst 20%", app.fmt_pct(share20, 0),
+    c2.metric("Income-deprived outside worst 20%", text.fmt_pct(share20, 0),
               help="Share of the place's income-deprived people who live outside England's "
                    "most deprived 20% of neighbourhoods.")
 else:
@@ -107,10 +108,10 @@ st.markdown("\n".join(f"- {line}" for line in hidden.quotable(rep)))
 
 # --- the map ----------------------------------------------------------------------------------
 st.subheader("Where they are")
-basemap = app.url_toggle("basemap", "Show basemap (needs internet)",
+basemap = state.url_toggle("basemap", "Show basemap (needs internet)",
                          "Streets and places under the shapes; off, nothing is fetched.")
 try:
-    deck, legend, map_notes = app.hidden_deck(code, release, tuple(domains), basemap)
+    deck, legend, map_notes = data.hidden_deck(code, release, tuple(domains), basemap)
 except LookupError as exc:
     st.warning(f"Nothing to draw: {exc}")
 else:
@@ -133,7 +134,7 @@ shown_tags = st.multiselect("Show neighbourhoods flagged because they are", list
 flat = hidden.flagged_csv_frame(rep)
 keep = rep["flagged"]["reason_tags"].map(lambda ts: any(t in shown_tags for t in ts))
 flat = flat[keep.to_numpy()].reset_index(drop=True)
-app.table(flat.rename(columns={"lsoa_code": "LSOA", "lsoa_name": "name", "ward_name": "ward",
+widgets.table(flat.rename(columns={"lsoa_code": "LSOA", "lsoa_name": "name", "ward_name": "ward",
                                "ruc_class": "rural-urban class", "imd_decile": "IMD decile",
                                "local_decile": "decile within the place",
                                "lisa_quadrant": "Local Moran quadrant (IMD)",
@@ -153,9 +154,9 @@ if frames is None:
     st.info(rep["unavailable"].get("rural_urban", "No rural-urban classification."))
 else:
     long, ru_table = frames
-    app.chart(hidden.rural_urban_chart(long))
+    widgets.chart(hidden.rural_urban_chart(long))
     note = rep["unavailable"].get("rural_urban_people")
-    app.table(ru_table, f"hidden_rural_urban_{code}_{release}.csv",
+    widgets.table(ru_table, f"hidden_rural_urban_{code}_{release}.csv",
               "Rural-Urban Classification of each LSOA ("
               + ("2021 classes" if rep["geography"] == "lsoa21" else "2011 classes") + ")."
               + (f" People counts {note}." if note else ""),
@@ -174,13 +175,13 @@ for m, o in rep["outside"].items():
     if frame is None:
         st.info(o["reason"][0].upper() + o["reason"][1:] + ".")
         continue
-    app.chart(hidden.outside_chart(frame))
-    app.table(frame, f"hidden_outside_{m}_{code}_{release}.csv", percent=("share",))
+    widgets.chart(hidden.outside_chart(frame))
+    widgets.table(frame, f"hidden_outside_{m}_{code}_{release}.csv", percent=("share",))
 
 # --- profile --------------------------------------------------------------------------------
 st.subheader("The shape of the place")
 pf = hidden.profile_frame(rep)
-app.chart(hidden.profile_chart(pf, prof["profile_label"]))
+widgets.chart(hidden.profile_chart(pf, prof["profile_label"]))
 st.caption(f"Bars: share of its LSOAs in each national {prof['label']} decile. Dashed orange "
            f"line: the nearest ONS template ({prof['profile_label'].lower()}).")
 dist_text = ", ".join(f"{hidden.hm.ONS_PROFILES[k][0].lower()} {v:.1f}"
@@ -215,7 +216,7 @@ for key, reason in rep["unavailable"].items():
 
 with st.expander("All neighbourhoods: national decile beside the decile within the place"):
     ln = hidden.local_national_frame(rep)
-    app.table(ln, f"hidden_local_national_{code}_{release}.csv",
+    widgets.table(ln, f"hidden_local_national_{code}_{release}.csv",
               "Decile within the place: its LSOAs ranked by national rank and cut into ten "
               "equal groups (1 = its own most deprived tenth).", height=360)
 
@@ -245,4 +246,4 @@ with st.expander("How this is worked out, and its sources"):
     for note in rep["notes"]:
         st.caption(note)
 
-app.footer()
+widgets.footer()

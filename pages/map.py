@@ -3,49 +3,50 @@ release holds, as a national decile, national rank or score, with a table and do
 
 import streamlit as st
 
-from inequality import app
+from inequality.app import cache, data, state, widgets
+from inequality.present import text
 from inequality.present import maps
 
-app.require_db()
-app.page_header("Map of neighbourhood deprivation",
+cache.require_db()
+widgets.page_header("Map of neighbourhood deprivation",
                 "Each shape is a neighbourhood (LSOA, about 1,500 residents). "
-                + app.DECILE_NOTE)
-place, release = app.place_and_release()
+                + text.DECILE_NOTE)
+place, release = state.place_and_release()
 left, right = st.columns([3, 2])
-measure, kind, row = app.measure_picker(release, left)
-msoa = app.url_toggle("msoa", "Show MSOA outlines", "Middle-layer Super Output Areas, groups "
+measure, kind, row = state.measure_picker(release, left)
+msoa = state.url_toggle("msoa", "Show MSOA outlines", "Middle-layer Super Output Areas, groups "
                       "of about five LSOAs.", right)
-basemap = app.url_toggle("basemap", "Show basemap (needs internet)", "Streets and places "
+basemap = state.url_toggle("basemap", "Show basemap (needs internet)", "Streets and places "
                          "from CARTO under the shapes. Off: nothing is fetched from the "
                          "internet and the map still reads on its own.", right)
 code = place["area_code"]
-app.set_url(area=code, release=release, measure=measure, value=kind,
+state.set_url(area=code, release=release, measure=measure, value=kind,
             msoa=1 if msoa else None, basemap=1 if basemap else None)
-app.show_notices()
+state.show_notices()
 
 try:
-    chart = app.choropleth(release, code, measure, kind, msoa)
+    chart = data.choropleth(release, code, measure, kind, msoa)
 except LookupError as exc:
     st.warning(f"Nothing to draw: {exc}")
     st.stop()
 
-year = app.release_year(release)
+year = data.release_year(release)
 st.subheader(f"{chart.measure_label}: {maps.KINDS[kind].lower()}, {chart.area_name}, "
              f"IoD {year}")
 for note in chart.notes:
     st.info(note, icon=":material/info:")
-app.map_legend(chart.legend)
-st.pydeck_chart(app.deck(release, code, measure, kind, msoa, basemap), height=560,
+widgets.map_legend(chart.legend)
+st.pydeck_chart(data.deck(release, code, measure, kind, msoa, basemap), height=560,
                 width="stretch")
-st.caption(f"Colours: {maps.PALETTE_NAME}. " + app.map_hint(chart))
+st.caption(f"Colours: {maps.PALETTE_NAME}. " + text.map_hint(chart))
 
 st.subheader("The neighbourhoods on the map")
 shown = chart.table.rename(columns=lambda c: c.replace("_", " "))
-app.table(shown, f"map_{code}_{release}_{measure}_{kind}.csv",
+widgets.table(shown, f"map_{code}_{release}_{measure}_{kind}.csv",
           f"{len(chart.table):,} LSOAs; deciles: 1 = most deprived 10% in England.",
           height=400)
 st.download_button("Download the map as GeoJSON", data=chart.geojson,
                    file_name=f"map_{code}_{release}_{measure}_{kind}.geojson",
                    mime="application/geo+json", on_click="ignore",
                    icon=":material/download:", key="dl_geojson")
-app.footer()
+widgets.footer()

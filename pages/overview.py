@@ -3,44 +3,45 @@ its domain profile, with plain-English notes on what the IMD can and cannot say.
 
 import streamlit as st
 
-from inequality import app
+from inequality.app import cache, data, state, widgets
+from inequality.present import charts, tables, text
 
-app.require_db()
-app.page_header(
+cache.require_db()
+widgets.page_header(
     "Deprivation in England: where does your area stand?",
     "Pick a local authority (type its name or code), a region or England, and a release of "
-    "the English Indices of Deprivation. " + app.DECILE_NOTE)
-place, release = app.place_and_release()
-app.set_url(area=place["area_code"], release=release)
-app.show_notices()
+    "the English Indices of Deprivation. " + text.DECILE_NOTE)
+place, release = state.place_and_release()
+state.set_url(area=place["area_code"], release=release)
+state.show_notices()
 
 code, name = place["area_code"], place["area_name"]
-year = app.release_year(release)
-summary = app.area_summary(code, release)
-tracking = app.decile_tracking(code)["releases"].get(release)
+year = data.release_year(release)
+summary = data.area_summary(code, release)
+tracking = data.decile_tracking(code)["releases"].get(release)
 n_areas = summary.get("n_areas") or 0
 peers = {"lad": "authorities", "region": "regions"}.get(place["area_type"])
 
 st.header(f"{name}, IoD {year}")
 cards = st.columns(4)
 share = summary.get("prop_most_deprived_10")
-cards[0].metric("Most deprived 10%", app.fmt_pct(share), border=True,
+cards[0].metric("Most deprived 10%", text.fmt_pct(share), border=True,
                 help="Share of the area's neighbourhoods (LSOAs) among England's most deprived 10% "
                      "(national decile 1).")
 if tracking:
     cards[0].caption(f"{tracking['counts']['1']:,} of {tracking['lsoa_count']:,} "
                      "neighbourhoods (England: 10% by definition).")
 score = summary.get("avg_score")
-cards[1].metric("Average IMD score", app.fmt_num(score) if score is not None else "n/a",
-                border=True, help=app.SUMMARY_TEXT["avg_score"][1])
+cards[1].metric("Average IMD score", text.fmt_num(score) if score is not None else "n/a",
+                border=True, help=text.SUMMARY_TEXT["avg_score"][1])
 cards[1].caption("Population-weighted; higher = more deprived." if score is not None else
-                 app.short_reason(summary.get("unavailable", {}).get("avg_score")) + ".")
+                 text.short_reason(summary.get("unavailable", {}).get("avg_score")) + ".")
 rank_key = "avg_score" if summary.get("rank_avg_score") else "prop_most_deprived_10"
 rank = summary.get(f"rank_{rank_key}")
-cards[2].metric("Rank (1 = most deprived)", f"{app.ordinal(rank)} of {n_areas}" if rank
+cards[2].metric("Rank (1 = most deprived)", f"{text.ordinal(rank)} of {n_areas}" if rank
                 else "not ranked", border=True)
-cards[2].caption(f"Among {n_areas} {peers}, by {app.SUMMARY_TEXT[rank_key][0][:1].lower()}"
-                 f"{app.SUMMARY_TEXT[rank_key][0][1:]}."
+cards[2].caption(f"Among {n_areas} {peers}, by {text.SUMMARY_TEXT[rank_key][0][:1].lower()}"
+                 f"{text.SUMMARY_TEXT[rank_key][0][1:]}."
                  if rank else "England is the benchmark every area is compared with.")
 cards[3].metric("Neighbourhoods (LSOAs)", f"{summary['lsoa_count']:,}", border=True,
                 help="Lower-layer Super Output Areas: about 1,500 residents each.")
@@ -49,9 +50,9 @@ left, right = st.columns(2)
 with left:
     st.subheader("Spread across England's deciles")
     if tracking:
-        dist = app.decile_frame(tracking["counts"])
-        app.chart_with_table(
-            app.decile_distribution_chart(dist),
+        dist = tables.decile_frame(tracking["counts"])
+        widgets.chart_with_table(
+            charts.decile_distribution_chart(dist),
             dist.rename(columns={"decile_label": "national decile", "lsoas": "LSOAs"})
                 [["national decile", "LSOAs", "share"]],
             f"deciles_{code}_{release}.csv",
@@ -61,20 +62,20 @@ with left:
         st.info(f"No IMD deciles for {name} in {release}.")
 with right:
     st.subheader("Domain profile")
-    profile = app.domain_profile(release, code)
+    profile = data.domain_profile(release, code)
     if profile.empty:
         st.info("This release holds no domain deciles.")
     else:
         order = profile.drop_duplicates("label").sort_values("order")["label"].tolist()
-        app.chart(app.stacked_deciles_chart(profile, "label", "Measure", order,
+        widgets.chart(charts.stacked_deciles_chart(profile, "label", "Measure", order,
                                             height=30 * len(order)))
         wide = (profile.pivot_table(index=["order", "label"], columns="decile", values="share")
                 .reset_index().drop(columns="order").rename(columns={"label": "measure"}))
         wide.columns = [c if isinstance(c, str) else f"decile {c}" for c in wide.columns]
-        app.table(wide, f"domain_profile_{code}_{release}.csv",
+        widgets.table(wide, f"domain_profile_{code}_{release}.csv",
                   "Share of the area's neighbourhoods in each national decile, by measure.",
                   percent=tuple(c for c in wide.columns if c.startswith("decile")))
-    held, missing = app.available_measures(release)
+    held, missing = data.available_measures(release)
     if missing:
         st.caption(missing)
 
@@ -82,11 +83,11 @@ st.subheader("Summary measures")
 st.markdown(f"The IoD's standard ways of summarising an area, with its rank among "
             f"{n_areas} {peers} (1 = most deprived)." if peers else
             "The IoD's standard ways of summarising an area; England is not ranked.")
-app.table(app.summary_table(summary), f"summary_{code}_{release}.csv", static=True)
+widgets.table(tables.summary_table(summary), f"summary_{code}_{release}.csv", static=True)
 
 with st.expander("What each measure means"):
-    labels = app.measures().set_index("measure")["label"]
+    labels = data.measures().set_index("measure")["label"]
     st.markdown("\n".join(f"* **{labels.get(m, m)}**: {text}"
-                          for m, text in app.MEASURE_TEXT.items()))
-st.markdown(app.CANNOT_SAY)
-app.footer()
+                          for m, text in text.MEASURE_TEXT.items()))
+st.markdown(text.CANNOT_SAY)
+widgets.footer()

@@ -196,14 +196,14 @@ def test_map_to_click_on_is_selectable(app_db):
 
 
 def test_selected_codes_are_read_from_the_selection_state():
-    from inequality import app
-    state = {"selection": {"indices": {"lsoas": [0, 2, 3]},
+    from inequality.app import state
+    chosen = {"selection": {"indices": {"lsoas": [0, 2, 3]},
                            "objects": {"lsoas": [{"code": "E01000002", "p": []},
                                                  {"code": "E01000001"},
                                                  {"code": "E01000002"}]}}}
-    assert app.selected_codes(state) == ["E01000001", "E01000002"]
-    assert app.selected_codes({"selection": {"indices": {}, "objects": {}}}) == []
-    assert app.selected_codes(None) == []
+    assert state.selected_codes(chosen) == ["E01000001", "E01000002"]
+    assert state.selected_codes({"selection": {"indices": {}, "objects": {}}}) == []
+    assert state.selected_codes(None) == []
 
 
 # --- saving, loading and sharing ------------------------------------------------------------

@@ -502,12 +502,25 @@ def _serialise(o):
 BASEMAP_STYLE = "light"
 
 
-def deck(m: Choropleth, *, basemap: bool = False, height: int = 560) -> CompactDeck:
+def selection_outline(m: Choropleth, codes) -> tuple[str | None, int]:
+    """The outer boundary (GeoJSON) of the map's LSOAs whose code is in ``codes``, and how
+    many of them the map holds; ``(None, 0)`` when it holds none."""
+    wanted = set(codes)
+    inside = [s for s, p in zip(m.shapes, m.properties) if p["code"] in wanted]
+    if not inside:
+        return None, 0
+    line = shapely.boundary(dissolve(np.array(inside)))
+    return feature_collection(np.array([line]), [{}]), len(inside)
+
+
+def deck(m: Choropleth, *, basemap: bool = False, height: int = 560,
+         selection: str | None = None) -> CompactDeck:
     """The pydeck deck for a :class:`Choropleth`.
 
     Without ``basemap`` no tiles or styles are requested at all: the LSOAs, the area outline
     and the legend stand on their own, offline. With it, CARTO's light
-    basemap is drawn under the polygons when it loads.
+    basemap is drawn under the polygons when it loads. ``selection`` (GeoJSON, see
+    :func:`selection_outline`) is drawn as a thick orange line (layer id ``custom-area``).
     """
     raw = {"__LSOAS__": m.rows}
     fill = pdk.Layer("PolygonLayer", data="__LSOAS__", id="lsoas", pickable=True,
@@ -529,6 +542,11 @@ def deck(m: Choropleth, *, basemap: bool = False, height: int = 560) -> CompactD
                    pdk.Layer("GeoJsonLayer", data="__OUTLINE__", id="outline", stroked=True,
                              filled=False, get_line_color=[20, 20, 20, 255],
                              line_width_min_pixels=2, pickable=False)]
+    if selection:
+        raw["__AREA__"] = selection
+        layers.append(pdk.Layer("GeoJsonLayer", data="__AREA__", id="custom-area",
+                                stroked=True, filled=False, pickable=False,
+                                get_line_color=[255, 94, 0, 255], line_width_min_pixels=4))
     tooltip = {"html": m.tooltip_html,
                "style": {"backgroundColor": "#222", "color": "#fff", "fontSize": "13px"}}
     if basemap:

@@ -1,0 +1,359 @@
+"""Every service call a page makes, cached per database file (see :mod:`.cache`).
+
+Each function here is a service or query with the connection supplied; arguments are plain
+hashable values (a custom area travels as its geography and a sorted tuple of codes, its
+name put back afterwards, so renaming costs nothing).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from .. import queries
+from ..etl.sources import SOURCES
+from ..present import exports, maps, report, tables, text
+from ..queries import ENGLAND
+from ..services import custom_areas, health, hidden, summaries
+from .cache import cached, cached_resource, cursor
+
+# --- releases, measures, areas ---------------------------------------------------------------
+
+areas = cached(queries.areas)
+releases = cached(queries.releases)
+load_log = cached(queries.load_log)
+build_info = cached(queries.build_info)
+_measures = cached(queries.measures)
+
+
+def measures(release: str | None = None) -> pd.DataFrame:
+    """The measures a release holds (every release's when ``release`` is None)."""
+    return _measures(release)
+
+
+def release_years() -> dict[str, int]:
+    """Release id -> IoD year, oldest first."""
+    return dict(zip(releases()["release"], releases()["year"]))
+
+
+def release_year(release: str) -> str:
+    return str(release_years()[release])
+
+
+def release_geography(release: str) -> str:
+    return str(releases().set_index("release").loc[release, "geography"])
+
+
+def available_measures(release: str) -> tuple[pd.DataFrame, str]:
+    """Measures the release holds (with has_score/has_rank/has_decile), and one sentence
+    naming those it lacks and why (empty when it holds them all)."""
+    held = measures(release)
+    every = measures()
+    lacking = every[~every["measure"].isin(held["measure"])]
+    if lacking.empty:
+        return held, ""
+    log = load_log()
+    src = releases().set_index("release").loc[release, "source_id"]
+    cols = log.loc[log["source_id"] == src, "missing_columns"]
+    absent = bool(len(cols)) and cols.iloc[0] is not None and len(cols.iloc[0]) > 0
+    return held, text.lacking_measures(release, lacking, absent)
+
+
+def sources_table() -> pd.DataFrame:
+    """Every catalogue source with what this database loaded from it."""
+    return tables.sources_table(SOURCES, load_log())
+
+
+# --- summaries and tracking ------------------------------------------------------------------
+
+area_summary = cached(summaries.area_summary)
+decile_tracking = cached(summaries.decile_tracking)
+transitions = cached(summaries.transitions)
+comparison = cached(summaries.comparison)
+lsoa_values = cached(queries.lsoa_values)
+RELATIVE_WARNING = summaries.RELATIVE_WARNING
+
+
+def domain_profile(release: str, area_code: str) -> pd.DataFrame:
+    """The area's LSOAs per national decile of every index (see
+    :func:`inequality.present.tables.domain_profile`)."""
+    return tables.domain_profile(lsoa_values(release, area_code), measures(release))
+
+
+def tracking_frames(tracking: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return tables.tracking_frames(tracking, release_years())
+
+
+def comparison_frames(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return tables.comparison_frames(frame, release_years())
+
+
+# --- maps ------------------------------------------------------------------------------------
+
+def _choropleth(con, release, area_code, measure, kind, msoa):
+    return maps.choropleth(con, release, area_code, measure, kind, msoa=msoa)
+
+
+choropleth = cached_resource(_choropleth)
+
+
+def _deck(con, release, area_code, measure, kind, msoa, basemap):
+    return maps.deck(choropleth(release, area_code, measure, kind, msoa), basemap=basemap)
+
+
+deck = cached_resource(_deck)
+deck.__doc__ = "The pydeck deck (cached with its JSON, so a re-render costs nothing)."
+
+
+def selection_release(geography: str) -> str | None:
+    """The latest release on a geography (the map to click LSOAs on); None for 2001 LSOAs."""
+    rel = releases()
+    rel = rel[rel["geography"] == geography]
+    return None if geography == "lsoa01" or rel.empty else str(rel["release"].iloc[-1])
+
+
+def _selection_deck(con, release: str, lad_code: str, area_codes: tuple[str, ...]):
+    m = choropleth(release, lad_code, "imd", "decile", False)
+    outline, on_map = maps.selection_outline(m, area_codes)
+    return maps.deck(m, height=520, selection=outline), m.legend, on_map
+
+
+_selection_deck_cached = cached_resource(_selection_deck)
+
+
+def selection_deck(release: str, lad_code: str, area=None):
+    """The authority's LSOAs by IMD decile to click on (layer id ``lsoas``), with the
+    current area outlined in orange: (deck, legend, LSOAs of the area on the map)."""
+    codes = tuple(sorted(area.lsoa_codes)) if area is not None else ()
+    return _selection_deck_cached(release, lad_code, codes)
+
+
+# --- health gap ------------------------------------------------------------------------------
+
+health_profile = cached(health.area_profile)
+health_gradient_options = cached(health.gradient_options)
+health_deprivation_options = cached(health.deprivation_options)
+_health_deprivation = cached(health.authority_deprivation)
+health_msoa_gap = cached(health.msoa_gap)
+health_sources = cached(health.sources_table)
+health_code_map = cached(health.code_map)
+
+
+def _health_gradient(con, le_key: str, sex: str, deprivation: str) -> dict:
+    return health.gradient(con, le_key, sex, deprivation,
+                           deprivation_frame=_health_deprivation(deprivation))
+
+
+health_gradient = cached(_health_gradient)
+
+
+# --- hidden deprivation ----------------------------------------------------------------------
+
+def _hidden_report(con, area_code: str, release: str, domains: tuple[str, ...]) -> dict:
+    return hidden.report(con, area_code, release, domains=domains)
+
+
+_hidden_report_cached = cached(_hidden_report)
+hidden_wards = cached(hidden.wards)
+
+
+def hidden_report(area_code: str, release: str, domains: tuple[str, ...]) -> dict:
+    """Every hidden-deprivation measure of an authority or ward (see
+    :func:`inequality.services.hidden.report`)."""
+    return _hidden_report_cached(area_code, release, tuple(domains))
+
+
+def _hidden_deck(con, area_code, release, domains, basemap):
+    return hidden.hidden_deck(con, hidden_report(area_code, release, domains), basemap=basemap)
+
+
+_hidden_deck_cached = cached_resource(_hidden_deck)
+
+
+def hidden_deck(area_code: str, release: str, domains: tuple[str, ...], basemap: bool):
+    """(deck, legend HTML, notes) of the hidden-deprivation map (cached with its JSON)."""
+    return _hidden_deck_cached(area_code, release, tuple(domains), basemap)
+
+
+# --- custom areas and briefings --------------------------------------------------------------
+
+def _as_area(geography: str, codes, name: str = "Custom area"):
+    return custom_areas.CustomArea(name, geography, tuple(codes))
+
+
+def _codes_key(area) -> tuple[str, tuple[str, ...]]:
+    return area.geography, tuple(sorted(area.lsoa_codes))
+
+
+wards_of = cached(queries.wards)
+wards_of.__doc__ = "The April 2024 wards of an authority with their LSOA21 counts."
+
+
+def _ward_lsoas(con, wards: tuple[str, ...]) -> list[str]:
+    return sorted({c for w in wards for c in queries.lsoas_of_ward(con, w)})
+
+
+_ward_lsoas_cached = cached(_ward_lsoas)
+
+
+def lsoas_of_wards(ward_codes) -> list[str]:
+    return _ward_lsoas_cached(tuple(sorted(ward_codes)))
+
+
+def make_custom_area(name: str, codes, geography: str | None = None):
+    """Validate LSOA codes against the database (raises CustomAreaError with a message that
+    says how to fix them)."""
+    return custom_areas.make_area(cursor(), name, list(codes), geography)
+
+
+def codes_in(pasted: str | None, upload=None) -> list[str]:
+    """LSOA codes found in pasted text and an uploaded CSV/TXT file (any column or separator)."""
+    found = pasted or ""
+    if upload is not None:
+        found += "\n" + upload.getvalue().decode("utf-8", errors="replace")
+    return custom_areas.parse_codes(found)
+
+
+def custom_from_json(data: bytes | str):
+    """A saved area (JSON) read back and checked against this database."""
+    raw = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    saved = custom_areas.CustomArea.from_json(raw)
+    return make_custom_area(saved.name, saved.lsoa_codes, saved.geography)
+
+
+@cached
+def _custom_summary(con, geo, codes, release):
+    return custom_areas.summary(con, _as_area(geo, codes), release)
+
+
+@cached
+def _custom_deciles(con, geo, codes):
+    return custom_areas.deciles(con, _as_area(geo, codes))
+
+
+@cached
+def _custom_home(con, geo, codes):
+    return custom_areas.home_authority(con, _as_area(geo, codes))
+
+
+@cached
+def _custom_codes_on(con, geo, codes, target):
+    return tuple(sorted(custom_areas.codes_on(con, _as_area(geo, codes), target)))
+
+
+@cached
+def _custom_hidden(con, codes, release):
+    return hidden.report(con, None, release, lsoa_codes=list(codes))
+
+
+@cached
+def _lsoa_table(con, release, codes):
+    return exports.lsoa_table(con, release, list(codes))
+
+
+@cached
+def _map_png(con, release, codes, title):
+    return report.map_png(con, release, list(codes), title)
+
+
+def custom_summary(area, release: str) -> dict:
+    """Every headline measure of the area, with where it would rank among authorities."""
+    return dict(_custom_summary(*_codes_key(area), release), area_name=area.name)
+
+
+def custom_deciles(area) -> dict:
+    """The area's LSOAs per national decile in every release (carried through the lookups)."""
+    return dict(_custom_deciles(*_codes_key(area)), area_name=area.name)
+
+
+def custom_home(area) -> dict | None:
+    """The current authority holding most of the area's LSOAs."""
+    return _custom_home(*_codes_key(area))
+
+
+def custom_codes_on(area, release: str) -> tuple[str, ...]:
+    """The area's LSOAs on the release's geography."""
+    return _custom_codes_on(*_codes_key(area), release_geography(release))
+
+
+def custom_hidden(area, release: str) -> dict:
+    """The hidden-deprivation report of the area's LSOAs."""
+    return {**_custom_hidden(custom_codes_on(area, release), release), "area_name": area.name}
+
+
+def custom_lsoa_table(area, release: str) -> pd.DataFrame:
+    """The wide LSOA table (every measure, names, ward, rural-urban class) of the area."""
+    return _lsoa_table(release, custom_codes_on(area, release))
+
+
+def custom_map_png(area, release: str) -> tuple[bytes, str]:
+    """A static map of the area's LSOAs by IMD decile, and its alt text."""
+    return _map_png(release, custom_codes_on(area, release),
+                    f"{area.name}, IoD {release_year(release)}")
+
+
+def custom_series(tracking: dict, home: dict | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The decile-1 share by release of the area, its home authority and England."""
+    places = [(tracking, tracking["area_name"], "this area")]
+    if home is not None:
+        places.append((decile_tracking(home["area_code"]),
+                       f"{home['area_name']} (home authority)", "its region"))
+    places.append((decile_tracking(ENGLAND), "England", "England"))
+    return tables.custom_series(places, release_years())
+
+
+def _geo_export(con, release: str, codes: tuple[str, ...], kind: str) -> bytes:
+    gdf = exports.lsoa_geodataframe(con, release, list(codes))
+    return exports.geojson_bytes(gdf) if kind == "geojson" else exports.geopackage_bytes(gdf)
+
+
+_geo_export_cached = cached(_geo_export)
+
+
+def geo_export(area, release: str, kind: str):
+    """A zero-argument function making the area's GeoJSON or GeoPackage bytes, for a
+    download button to call only when clicked."""
+    codes = custom_codes_on(area, release)
+    return lambda: _geo_export_cached(release, codes, kind)
+
+
+def briefing_release(release: str) -> tuple[str, str | None]:
+    """The release a briefing uses: the one chosen, or for IoD 2010 (2001 LSOAs, no
+    boundaries to map) the latest release, with a note saying so."""
+    if release_geography(release) != "lsoa01":
+        return release, None
+    latest = selection_release("lsoa21") or selection_release("lsoa11")
+    return latest, (f"IoD 2010 is on 2001 neighbourhoods, which have no boundaries to map: "
+                    f"the briefing uses IoD {release_year(latest)}.")
+
+
+def _briefing(con, kind: str, code: str | None, codes: tuple[str, ...], name: str | None,
+              release: str) -> dict:
+    place = (report.resolve(con, None, list(codes), name) if kind == "custom"
+             else report.resolve(con, code, None, name))
+    b = report.build_briefing(con, place, release)
+    html_text = report.render_html(b)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "briefing.pdf"
+        report.write_pdf(html_text, path)
+        pdf = path.read_bytes()
+    return {"title": b["title"], "name": place.name, "release_label": b["release_label"],
+            "sentences": b["sentences"], "hidden_sentences": b["hidden_sentences"],
+            "health_sentences": b["health_sentences"], "health_name": b["health_name"],
+            "relative_warning": b["relative_warning"], "html": html_text, "pdf": pdf,
+            "file_stem": f"briefing_{text.file_stem(place.name)}_{release}"}
+
+
+_briefing_cached = cached(_briefing)
+
+
+def briefing(target: tuple, release: str) -> dict:
+    """Build a briefing (HTML and PDF) for ``("area", code)``, ``("ward", code)`` or
+    ``("custom", CustomArea)``: every figure, sentence and image of the report."""
+    kind, what = target
+    if kind == "custom":
+        return _briefing_cached("custom", None, tuple(sorted(what.lsoa_codes)), what.name,
+                                release)
+    return _briefing_cached(kind, what, (), None, release)

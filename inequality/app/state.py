@@ -1,0 +1,254 @@
+"""URL <-> session state and the pickers every page shares (area, release, measure).
+
+A picker's value comes from this session's choice if it still applies, else the link's,
+else a default; a value that does not apply is replaced with a visible note, never an error.
+Text from the link is shown as plain text (see :func:`inequality.present.text.plain`).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+import pandas as pd
+import streamlit as st
+
+from ..present import maps
+from ..present.text import area_label, measure_option, release_label
+from ..queries import ENGLAND
+from ..services import custom_areas, health
+from . import data
+
+
+def _notices() -> list[str]:
+    return st.session_state.setdefault("_notices", [])
+
+
+def notice(text: str) -> None:
+    """Queue a friendly note (e.g. an unknown code in the link) for :func:`show_notices`."""
+    if text not in _notices():
+        _notices().append(text)
+
+
+def show_notices() -> None:
+    for text in _notices():
+        st.info(text, icon=":material/info:")
+    st.session_state["_notices"] = []
+
+
+def _initial(key: str, options: list[str], default: str, what: str, resolve=None,
+             label=str) -> None:
+    """Seed a picker's state before it renders: this session's choice if it still applies,
+    else the URL's, else ``default``; a value that does not apply is replaced by ``default``
+    with a visible note (never an error)."""
+    current = st.session_state.get(key, st.session_state.get(f"_keep_{key}"))
+    if current in options:
+        st.session_state[key] = current
+        return
+    if current is not None:
+        notice(f"{label(current)} is not available for {what}; showing {label(default)}.")
+        st.session_state[key] = default
+        return
+    wanted = st.query_params.get(key)
+    found = None if wanted is None else (resolve(wanted) if resolve else
+                                         (wanted if wanted in options else None))
+    if wanted is not None and found is None:
+        notice(f"The link asks for {wanted!r}, which is not available for {what}; "
+               f"showing {label(default)} instead.")
+    st.session_state[key] = found or default
+
+
+def _keep(key: str) -> str:
+    value = st.session_state[key]
+    st.session_state[f"_keep_{key}"] = value
+    return value
+
+
+def set_url(**params) -> None:
+    """Write the page's state to the URL (only what changed), dropping other keys."""
+    wanted = {k: str(v) for k, v in params.items() if v is not None}
+    current = {k: st.query_params.get(k) for k in st.query_params.keys()}
+    if current != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def area_picker(container=None) -> dict:
+    """Search-as-you-type picker over England, the regions and the current (2024) local
+    authorities (by name or code). Returns the chosen area's row as a dict."""
+    table = data.areas()
+    rows = {r["area_code"]: r for r in table.to_dict("records")}
+    by_name = {r["area_name"].lower(): c for c, r in rows.items()}
+
+    def resolve(text: str) -> str | None:
+        text = text.strip()
+        return (text.upper() if text.upper() in rows else by_name.get(text.lower()))
+
+    _initial("area", list(rows), ENGLAND, "the area (England, a region or a current local "
+             "authority code such as E08000026)", resolve, lambda c: rows[c]["area_name"])
+    (container or st).selectbox(
+        "Area: type a local authority, region or code", options=list(rows),
+        format_func=lambda c: area_label(rows[c]), key="area",
+        help="England, the nine regions and every current (April 2024) local authority. "
+             "Type part of a name (Coventry) or a code (E08000026).")
+    return rows[_keep("area")]
+
+
+def release_picker(container=None) -> str:
+    """Release picker (latest first). Returns the release id, e.g. ``iod2025``."""
+    table = data.releases()
+    rows = {r["release"]: r for r in table.to_dict("records")}
+    options = list(reversed(list(rows)))
+    _initial("release", options, options[0], "the release (" + ", ".join(options) + ")",
+             label=lambda r: release_label(rows[r]))
+    (container or st).selectbox("Release", options=options, key="release",
+                                format_func=lambda r: release_label(rows[r]),
+                                help="Each English Indices of Deprivation release is on its "
+                                     "own neighbourhood (LSOA) boundaries.")
+    return _keep("release")
+
+
+def place_and_release() -> tuple[dict, str]:
+    """The two pickers every page starts with, side by side."""
+    left, right = st.columns([3, 2])
+    place = area_picker(left)
+    release = release_picker(right)
+    return place, release
+
+
+def measure_picker(release: str, container=None) -> tuple[str, str, pd.Series]:
+    """Measure and value pickers over what the release holds. Returns (measure, kind, row)."""
+    held, missing = data.available_measures(release)
+    rows = {r["measure"]: r for r in held.to_dict("records")}
+    labels = {m: measure_option(r) for m, r in rows.items()}
+    options = list(rows)
+    _initial("measure", options, "imd" if "imd" in rows else options[0],
+             f"the measure in {release}", label=lambda m: rows[m]["label"] if m in rows else m)
+    box = container or st
+    measure = box.selectbox("Measure", options=options, key="measure",
+                            format_func=lambda m: labels[m])
+    measure = _keep("measure")
+    row = rows[measure]
+    kinds = [k for k in maps.KINDS if row.get(f"has_{k}")]
+    _initial("value", kinds, kinds[0], f"{row['label']} in {release}",
+             label=lambda k: maps.KINDS.get(k, k))
+    box.radio("Show", options=kinds, key="value", format_func=lambda k: maps.KINDS[k],
+              horizontal=True)
+    kind = _keep("value")
+    if missing:
+        box.caption(missing)
+    lacking = [maps.KINDS[k].split(" (")[0].lower() for k in maps.KINDS if not row.get(f"has_{k}")]
+    if lacking:
+        box.caption(f"{row['label']} has no {' or '.join(lacking)} in this release's file as "
+                    "loaded.")
+    return measure, kind, pd.Series(row)
+
+
+def url_toggle(key: str, label: str, help: str | None = None, container=None) -> bool:
+    """A toggle whose state also travels in the URL (``?key=1``)."""
+    if key not in st.session_state:
+        kept = st.session_state.get(f"_keep_{key}")
+        st.session_state[key] = (kept if kept is not None else
+                                 st.query_params.get(key, "0").lower() in ("1", "true", "yes"))
+    (container or st).toggle(label, key=key, help=help)
+    return bool(_keep(key))
+
+
+def current_area() -> str:
+    """The area chosen on another page (or in the link), for pages without the picker; an
+    unknown code in the link falls back to England with a note."""
+    known = set(data.areas()["area_code"])
+    kept = st.session_state.get("_keep_area")
+    if kept in known:
+        return kept
+    wanted = st.query_params.get("area")
+    if wanted is not None and wanted not in known:
+        notice(f"The link asks for {wanted!r}, which is not an area this database holds; "
+               "showing England instead.")
+    return wanted if wanted in known else ENGLAND
+
+
+def current_release() -> str:
+    """The release chosen on another page (or in the link), for pages without the picker."""
+    options = list(data.releases()["release"])
+    for value in (st.session_state.get("_keep_release"), st.query_params.get("release")):
+        if value in options:
+            return value
+    return options[-1]
+
+
+def health_alias_in_url() -> None:
+    """A link with another publisher's code for a current authority (ONS's 2025 codes for
+    Barnsley and Sheffield, E08000038/E08000039) opens that authority, with a note."""
+    wanted = (st.query_params.get("area") or "").strip().upper()
+    recoded = health.RECODED_CODES
+    if wanted in recoded and "area" not in st.session_state:
+        target, name, source = recoded[wanted]
+        st.query_params["area"] = target
+        notice(f"{wanted} is the code ONS has used for {name} since 1 April 2025 ({source}); "
+               f"this dashboard's authorities are the April 2024 ones, where {name} is "
+               f"{target}.")
+
+
+def health_pick(key: str, label: str, options: list[str], default: str, container=None,
+                format_func=str, radio: bool = False, help: str | None = None) -> str:
+    """A picker seeded from the URL (``?key=...``), falling back to ``default``."""
+    if st.session_state.get(key) not in options:
+        wanted = st.query_params.get(key)
+        st.session_state[key] = wanted if wanted in options else default
+    box = container or st
+    if radio:
+        box.radio(label, options, key=key, format_func=format_func, horizontal=True, help=help)
+    else:
+        box.selectbox(label, options, key=key, format_func=format_func, help=help)
+    return st.session_state[key]
+
+
+def custom_area():
+    """The custom area this session is working on (a CustomArea), or None."""
+    return st.session_state.get("brief_area")
+
+
+def set_custom_area(area) -> None:
+    st.session_state["brief_area"] = area
+
+
+def restore_custom_from_url() -> str | None:
+    """Open the area in the link (``?custom=name|geography|codes``) once per session, and
+    point the area picker at its home authority when the link names none. Returns a friendly
+    message when the link's area cannot be used, else None."""
+    if st.session_state.get("_brief_url_read"):
+        return None
+    st.session_state["_brief_url_read"] = True
+    text = st.query_params.get("custom")
+    if not text or custom_area() is not None:
+        return None
+    lib = custom_areas
+    try:
+        linked = lib.CustomArea.from_query(text)
+        area = data.make_custom_area(linked.name, linked.lsoa_codes, linked.geography)
+    except lib.CustomAreaError as exc:
+        return (f"The custom area in this link could not be opened: {exc}. Define the area "
+                "again below, or open its saved JSON file.")
+    set_custom_area(area)
+    st.session_state["brief_name"] = area.name
+    st.session_state["brief_target"] = "custom"
+    home = data.custom_home(area)
+    if home and "area" not in st.query_params and "_keep_area" not in st.session_state:
+        st.query_params["area"] = home["area_code"]
+    return None
+
+
+def custom_link(area) -> str | None:
+    """The ``custom=`` value of a link to the area (``CustomArea.to_query``, percent-decoded
+    because Streamlit encodes query values itself, so the address bar shows
+    ``custom=<to_query()>`` encoded once), or None when it has too many LSOAs."""
+    text = area.to_query() if area is not None else None
+    return unquote(text) if text else None
+
+
+def selected_codes(state) -> list[str]:
+    """The LSOA codes selected on a ``st.pydeck_chart(on_select=...)`` map."""
+    try:
+        objects = state["selection"]["objects"].get("lsoas", [])
+    except (KeyError, TypeError, AttributeError):
+        return []
+    return sorted({o["code"] for o in objects if isinstance(o, dict) and o.get("code")})

@@ -1,0 +1,67 @@
+"""Rendering helpers shared by the pages: a header, tables with their CSV download, charts
+that fit their column, the map legend and the footer."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from ..etl.sources import ATTRIBUTION
+from ..present import maps
+
+
+def page_header(title: str, intro: str | None = None) -> None:
+    st.title(title)
+    if intro:
+        st.markdown(intro)
+
+
+def download_csv(frame: pd.DataFrame, file_name: str, label: str = "Download CSV") -> None:
+    """A CSV download of exactly the table shown."""
+    st.download_button(label, data=frame.to_csv(index=False).encode("utf-8"),
+                       file_name=file_name, mime="text/csv", on_click="ignore",
+                       key=f"dl_{file_name}", icon=":material/download:")
+
+
+def table(frame: pd.DataFrame, file_name: str, caption: str | None = None,
+          height: int | str = "auto", percent: tuple[str, ...] = (),
+          static: bool = False) -> None:
+    """A table with its CSV download (every chart gets one, for accessibility).
+
+    ``percent`` names columns holding fractions, shown as percentages (the CSV keeps the
+    fractions); ``static`` renders a plain, wrapping table for text-heavy rows.
+    """
+    if caption:
+        st.caption(caption)
+    if static:
+        st.table(frame.set_index(frame.columns[0]))
+    else:
+        config = {c: st.column_config.NumberColumn(format="percent") for c in percent
+                  if c in frame.columns}
+        st.dataframe(frame, hide_index=True, width="stretch", height=height,
+                     column_config=config)
+    download_csv(frame, file_name)
+
+
+def chart(spec: alt.TopLevelMixin) -> None:
+    """An altair chart that stretches across its column; its height is the plot's own
+    (legends are added around it, never squeezed into it)."""
+    st.altair_chart(spec.properties(autosize=alt.AutoSizeParams(type="fit-x",
+                                                                contains="padding")),
+                    width="stretch")
+
+
+def chart_with_table(spec: alt.TopLevelMixin, frame: pd.DataFrame, file_name: str,
+                     caption: str | None = None, percent: tuple[str, ...] = ()) -> None:
+    chart(spec)
+    table(frame, file_name, caption, percent=percent)
+
+
+def map_legend(legend: maps.Legend) -> None:
+    st.html(maps.legend_html(legend))
+
+
+def footer() -> None:
+    st.divider()
+    st.caption(ATTRIBUTION)

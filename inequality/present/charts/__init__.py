@@ -1,0 +1,122 @@
+"""Altair charts of deciles and places (the map's viridis palette, decile 1 darkest)."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from ..maps import VIRIDIS_10
+from ..text import decile_axis_label
+
+
+def decile_colour_scale() -> alt.Scale:
+    """The map's palette for deciles, so charts and map agree."""
+    return alt.Scale(domain=[decile_axis_label(d) for d in range(1, 11)],
+                     range=list(VIRIDIS_10))
+
+
+_DECILE_TITLE = "National decile (1 = most deprived 10%)"
+
+
+_DECILE_LEGEND = alt.Legend(orient="top", columns=5, symbolType="square", labelLimit=160,
+                            title="National decile")
+
+
+def decile_distribution_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Bars of the share of an area's LSOAs in each national decile, with England's 10%."""
+    bars = alt.Chart(frame).mark_bar().encode(
+        x=alt.X("decile:O", title=_DECILE_TITLE, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("share:Q", title="Share of the area's LSOAs", axis=alt.Axis(format="%")),
+        color=alt.Color("decile_label:N", scale=decile_colour_scale(), legend=None),
+        tooltip=[alt.Tooltip("decile_label:N", title="Decile"),
+                 alt.Tooltip("lsoas:Q", title="LSOAs"),
+                 alt.Tooltip("share:Q", title="Share", format=".1%")])
+    rule = alt.Chart(pd.DataFrame({"share": [0.1], "what": ["England: 10% in every decile"]})
+                     ).mark_rule(strokeDash=[5, 4], color="#222").encode(
+        y="share:Q", tooltip=alt.Tooltip("what:N", title=""))
+    return (bars + rule).properties(height=300)
+
+
+def stacked_deciles_chart(frame: pd.DataFrame, y: str, y_title: str, y_sort=None,
+                          horizontal: bool = True, height: int = 300) -> alt.Chart:
+    """100% stacked bars of decile shares (decile 1 first, darkest), one bar per ``y``."""
+    order = [decile_axis_label(d) for d in range(1, 11)]
+    share = dict(field="share", type="quantitative", title="Share of LSOAs",
+                 axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]))
+    if horizontal:
+        enc = {"x": alt.X(**share),
+               "y": alt.Y(f"{y}:N", title=y_title, sort=y_sort,
+                          axis=alt.Axis(labelLimit=220))}
+    else:
+        enc = {"y": alt.Y(**share),
+               "x": alt.X(f"{y}:N", title=y_title, sort=y_sort, axis=alt.Axis(labelAngle=0))}
+    return alt.Chart(frame).mark_bar().encode(
+        **enc,
+        color=alt.Color("decile_label:N", scale=decile_colour_scale(), sort=order,
+                        legend=_DECILE_LEGEND),
+        order=alt.Order("decile:Q", sort="ascending"),
+        tooltip=[alt.Tooltip(f"{y}:N", title=y_title),
+                 alt.Tooltip("decile_label:N", title="Decile"),
+                 alt.Tooltip("lsoas:Q", title="LSOAs", format=",.1f"),
+                 alt.Tooltip("share:Q", title="Share", format=".1%")]
+    ).properties(height=height)
+
+
+_ROLES = ["this area", "its region", "England", "similar authority"]
+
+
+_NEIGHBOUR_COLOURS = ("#1b9e77", "#17becf", "#7570b3", "#e7298a", "#66a61e", "#a6761d",
+                      "#e6ab02")
+
+
+def _place_colours(frame: pd.DataFrame) -> alt.Scale:
+    """The area dark blue, its region orange, England black, similar authorities muted."""
+    fixed = {"this area": "#3e4a89", "its region": "#c44e00", "England": "#111111"}
+    labels = frame.drop_duplicates("label")[["label", "role"]]
+    colours, spare = [], iter(_NEIGHBOUR_COLOURS * 3)
+    for role in labels["role"]:
+        colours.append(fixed.get(role) or next(spare))
+    return alt.Scale(domain=labels["label"].tolist(), range=colours)
+
+
+def headline_series_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Lines of the share of LSOAs in the most deprived 10%, one per place, over releases;
+    the area thick, its region and England dashed, similar authorities thin."""
+    base = alt.Chart(frame).encode(
+        x=alt.X("year:O", title="Release (IoD year)", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("share_decile_1:Q", title="Share of LSOAs in England's most deprived 10%",
+                axis=alt.Axis(format="%"), scale=alt.Scale(zero=True)),
+        color=alt.Color("label:N", title="Place", scale=_place_colours(frame),
+                        legend=alt.Legend(orient="right", labelLimit=260)),
+        strokeDash=alt.StrokeDash("role:N", scale=alt.Scale(
+            domain=_ROLES, range=[[1, 0], [8, 4], [3, 3], [1, 0]]), legend=None),
+        strokeWidth=alt.StrokeWidth("role:N", scale=alt.Scale(
+            domain=_ROLES, range=[4, 2.5, 2.5, 1.3]), legend=None),
+        tooltip=[alt.Tooltip("label:N", title="Place"), alt.Tooltip("year:O", title="IoD"),
+                 alt.Tooltip("share_decile_1:Q", title="Share in decile 1", format=".1%")])
+    return (base.mark_line() + base.mark_point(filled=True, size=50)).properties(height=340)
+
+
+def transition_chart(matrix: pd.DataFrame, from_label: str, to_label: str) -> alt.Chart:
+    """Heat map of LSOAs moving from one release's decile (rows) to the next's (columns)."""
+    long = (matrix.rename_axis(index="from", columns="to").stack().rename("lsoas")
+            .reset_index())
+    long["from"] = long["from"].astype(int)
+    long["to"] = long["to"].astype(int)
+    top = max(float(long["lsoas"].max()), 1.0)
+    base = alt.Chart(long).encode(
+        x=alt.X("to:O", title=f"Decile in {to_label} (1 = most deprived)",
+                axis=alt.Axis(labelAngle=0, orient="top")),
+        y=alt.Y("from:O", title=f"Decile in {from_label} (1 = most deprived)"))
+    rect = base.mark_rect(stroke="#fff").encode(
+        color=alt.Color("lsoas:Q", title="LSOAs", scale=alt.Scale(scheme="greys",
+                                                                   domain=[0, top])),
+        tooltip=[alt.Tooltip("from:O", title=f"Decile {from_label}"),
+                 alt.Tooltip("to:O", title=f"Decile {to_label}"),
+                 alt.Tooltip("lsoas:Q", title="LSOAs", format=",.1f")])
+    text = base.mark_text(fontSize=12).encode(
+        text=alt.Text("lsoas:Q", format=",.1~f"),
+        color=alt.condition(alt.datum.lsoas > top * 0.5, alt.value("#fff"),
+                            alt.value("#111")),
+        opacity=alt.condition(alt.datum.lsoas > 0, alt.value(1), alt.value(0)))
+    return (rect + text).properties(height=380)

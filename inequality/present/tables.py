@@ -1,0 +1,208 @@
+"""Tables shaped for the pages (long frames for charts, wide ones for display and CSV).
+Pure functions of service results: no streamlit, no database."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .text import (SUMMARY_TEXT, decile_axis_label, fmt_num, fmt_pct, ordinal, short_label,
+                   short_reason)
+
+
+def summary_table(summary: dict) -> pd.DataFrame:
+    """The area summary as rows of plain words: measure, value, rank, what it means (or why
+    it is not available)."""
+    n = summary.get("n_areas") or 0
+    out = []
+    for key, (name, meaning) in SUMMARY_TEXT.items():
+        value = summary.get(key)
+        rank = summary.get(f"rank_{key}")
+        if value is None:
+            shown = "not available"
+            reason = short_reason(summary.get("unavailable", {}).get(key))
+            meaning = f"{meaning} {reason[:1].upper()}{reason[1:]}."
+        elif key in ("prop_most_deprived_10", "extent"):
+            shown = fmt_pct(value)
+        elif key.endswith("_scale"):
+            shown = f"{value:,.0f} people"
+        else:
+            shown = fmt_num(value)
+        out.append({"Measure": name, "Value": shown,
+                    "Rank (1 = most deprived)": f"{ordinal(rank)} of {n}" if rank else "",
+                    "What it means": meaning})
+    return pd.DataFrame(out)
+
+
+def decile_frame(counts: dict[str, int]) -> pd.DataFrame:
+    """``{"1": n, ...}`` as a table: decile, its label, LSOAs, share."""
+    total = sum(counts.values()) or 1
+    return pd.DataFrame([{"decile": int(d), "decile_label": decile_axis_label(int(d)),
+                          "lsoas": int(n), "share": n / total}
+                         for d, n in sorted(counts.items(), key=lambda kv: int(kv[0]))])
+
+
+def transition_summary(matrix: pd.DataFrame) -> dict[str, float]:
+    """Weighted LSOAs that stayed in their decile, moved to a more deprived one (lower
+    decile number) or to a less deprived one."""
+    m = matrix.to_numpy(dtype=float)
+    return {"same": float(np.trace(m)), "more": float(np.tril(m, -1).sum()),
+            "less": float(np.triu(m, 1).sum())}
+
+
+def _format_measure(key: str, value) -> str:
+    if value is None or pd.isna(value):
+        return "not available"
+    if key in ("prop_most_deprived_10", "extent"):
+        return fmt_pct(value)
+    if key.endswith("_scale"):
+        return f"{value:,.0f} people"
+    return fmt_num(value)
+
+
+def custom_measures_table(summary: dict, home: dict | None, england: dict) -> pd.DataFrame:
+    """The area's headline measures beside its home authority and England, with where the
+    area would rank among the authorities (1 = most deprived)."""
+    n = summary.get("n_areas") or 0
+    rows = []
+    for key, (name, meaning) in SUMMARY_TEXT.items():
+        value, rank = summary.get(key), summary.get(f"rank_{key}")
+        if value is None:
+            reason = short_reason(summary.get("unavailable", {}).get(key))
+            meaning = f"{meaning} {reason[:1].upper()}{reason[1:]}."
+        row = {"Measure": name, summary["area_name"]: _format_measure(key, value),
+               f"Would rank among {n} authorities (1 = most deprived)":
+                   f"{ordinal(rank)} of {n}" if rank else ""}
+        if home is not None:
+            h_rank = home.get(f"rank_{key}")
+            row[f"{home['area_name']} (home authority)"] = (
+                _format_measure(key, home.get(key))
+                + (f", {ordinal(h_rank)} of {home['n_areas']}" if h_rank else ""))
+        row["England"] = _format_measure(key, england.get(key))
+        row["What it means"] = meaning
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def custom_domains_table(summary: dict, home: dict | None, measures: pd.DataFrame
+                         ) -> pd.DataFrame:
+    """Each domain and supplementary index: the share of the area's (and its home
+    authority's) LSOAs in England's most deprived 10%, and average scores where available
+    (``measures``: the release's measure table)."""
+    held = measures.set_index("measure")
+    rows = []
+    for m, values in summary.get("domains", {}).items():
+        if m not in held.index:
+            continue
+        row = {"measure": short_label(m, held.loc[m, "label"]),
+               "kind": held.loc[m, "kind"],
+               f"{summary['area_name']}: in most deprived 10%": values.get(
+                   "prop_most_deprived_10"),
+               f"{summary['area_name']}: average score": values.get("avg_score")}
+        if home is not None:
+            h = home.get("domains", {}).get(m, {})
+            row[f"{home['area_name']}: in most deprived 10%"] = h.get("prop_most_deprived_10")
+            row[f"{home['area_name']}: average score"] = h.get("avg_score")
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    return frame.dropna(axis=1, how="all") if not frame.empty else frame
+
+
+def domain_profile(values: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:
+    """Long table of an area's LSOAs per national decile for the IMD, each domain and the
+    supplementary indices (``values``: the area's LSOA values, ``held``: the release's
+    measures): measure, label, decile, decile_label, lsoas, share."""
+    rows = []
+    for _, m in held[held["kind"] != "subdomain"].iterrows():
+        col = f"{m['measure']}_decile"
+        if col not in values.columns or values[col].isna().all():
+            continue
+        counts = values[col].dropna().astype(int).value_counts()
+        total = counts.sum()
+        for d in range(1, 11):
+            rows.append({"measure": m["measure"], "label": short_label(m["measure"]),
+                         "order": int(m["sort_order"]), "decile": d,
+                         "decile_label": decile_axis_label(d), "lsoas": int(counts.get(d, 0)),
+                         "share": counts.get(d, 0) / total})
+    return pd.DataFrame(rows)
+
+
+def tracking_frames(tracking: dict, years: Mapping[str, int]) -> tuple[pd.DataFrame,
+                                                                        pd.DataFrame]:
+    """Decile tracking as (long: release, year, decile, lsoas, share; wide: one row per
+    release with counts and the decile 1 share). ``years``: release id -> IoD year."""
+    long, wide = [], []
+    for release, r in tracking["releases"].items():
+        for d in range(1, 11):
+            long.append({"release": release, "year": str(years[release]), "decile": d,
+                         "decile_label": decile_axis_label(d), "lsoas": r["counts"][str(d)],
+                         "share": r["shares"][str(d)]})
+        wide.append({"release": release, "LSOA geography": r["geography"],
+                     "LSOAs": r["lsoa_count"], "share in decile 1": round(r["shares"]["1"], 4),
+                     **{f"decile {d}": r["counts"][str(d)] for d in range(1, 11)}})
+    return pd.DataFrame(long), pd.DataFrame(wide)
+
+
+def comparison_frames(frame: pd.DataFrame, years: Mapping[str, int]
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Comparison as (chart rows with year and place; a table of the decile 1 share by
+    place and release). ``years``: release id -> IoD year."""
+    years = pd.Series(years)
+    roles = {"area": "this area", "region": "its region", "england": "England",
+             "neighbour": "similar authority"}
+    rows = frame.assign(year=frame["release"].map(years).astype(str),
+                        role=frame["role"].map(roles),
+                        place=frame["area_name"])
+    rows["label"] = rows["place"] + " (" + rows["role"] + ")"
+    rows.loc[rows["role"] == "England", "label"] = "England"
+    wide = (rows.pivot_table(index=["place", "role"], columns="year", values="share_decile_1",
+                             sort=False).round(4).reset_index())
+    wide.columns = [str(c) if c in ("place", "role") else f"IoD {c}" for c in wide.columns]
+    return rows, wide
+
+
+def sources_table(sources, load_log: pd.DataFrame) -> pd.DataFrame:
+    """Every catalogue source with what this database loaded from it (the load log)."""
+    log = load_log.set_index("source_id")
+    rows = []
+    for s in sources:
+        entry = log.loc[s.id] if s.id in log.index else None
+        missing = list(entry["missing_columns"]) if entry is not None and \
+            entry["missing_columns"] is not None else []
+        loaded_at = entry["loaded_at"] if entry is not None else None
+        rows.append({
+            "source": s.id, "title": s.title, "publisher": s.publisher,
+            "release": s.release or "", "geography": s.geography,
+            "status": entry["status"] if entry is not None else "not in this build",
+            "rows loaded": int(entry["rows"]) if entry is not None and pd.notna(entry["rows"])
+            else None,
+            "file": entry["file"] if entry is not None else s.file,
+            "sha256": entry["sha256"] if entry is not None else None,
+            "loaded at (UTC)": str(loaded_at)[:19] if loaded_at is not None
+            and pd.notna(loaded_at) else "",
+            "optional columns missing": "; ".join(missing),
+            "live only": "yes: not in the offline mirror" if not s.in_mirror else "",
+            "licence": s.licence, "url": s.url, "landing page": s.landing_page,
+            "notes": " ".join(x for x in (s.notes, entry["message"] if entry is not None
+                                          and entry["message"] else "") if x)})
+    first = ["source", "status", "rows loaded", "live only", "release", "publisher",
+             "loaded at (UTC)", "sha256", "optional columns missing", "title", "licence"]
+    frame = pd.DataFrame(rows)
+    return frame[first + [c for c in frame.columns if c not in first]]
+
+
+def custom_series(places: list[tuple[dict, str, str]], years: Mapping[str, int]
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The share of LSOAs in decile 1 by release for each place, given as (decile
+    tracking, label, role) — the area, its home authority and England: (rows for
+    :func:`~inequality.present.charts.headline_series_chart`, a wide table)."""
+    rows = [{"label": label, "role": role, "place": label, "year": str(years[rel]),
+             "release": rel, "share_decile_1": r["shares"]["1"]}
+            for t, label, role in places for rel, r in t["releases"].items()]
+    frame = pd.DataFrame(rows)
+    wide = (frame.pivot_table(index="place", columns="year", values="share_decile_1",
+                              sort=False).round(4).reset_index())
+    wide.columns = [str(c) if c == "place" else f"IoD {c}" for c in wide.columns]
+    return frame, wide
