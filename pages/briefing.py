@@ -94,14 +94,14 @@ else:
         try:
             opened = data.custom_from_json(saved.getvalue())
         except lib.CustomAreaError as exc:
-            st.error(f"This file could not be opened as an area: {exc}.", icon=":material/error:")
+            st.error(f"This file could not be opened as an area: {text.plain(exc)}.", icon=":material/error:")
         else:
             state.set_custom_area(opened)
             st.session_state["brief_name"] = opened.name
             st.session_state["_brief_name_typed"] = True
             st.session_state["brief_target"] = "custom"
             area = opened
-            st.success(f"Opened {opened.name}: {len(opened.lsoa_codes)} LSOAs.")
+            st.success(f"Opened {text.plain(opened.name)}: {len(opened.lsoa_codes)} LSOAs.")
 
 if method != "saved":
     left, right = st.columns(2)
@@ -115,7 +115,7 @@ if method != "saved":
         try:
             new = data.make_custom_area(name, text.combine_codes(area, codes, add))
         except lib.CustomAreaError as exc:
-            st.error(f"Could not make the area: {exc}.", icon=":material/error:")
+            st.error(f"Could not make the area: {text.plain(exc)}.", icon=":material/error:")
         else:
             state.set_custom_area(new)
             st.session_state["brief_name"] = new.name
@@ -142,7 +142,7 @@ else:
     state.set_custom_area(area)
     stem = text.file_stem(area.name)
     home = data.custom_home(area)
-    st.markdown(f"**{area.name}**: {len(area.lsoa_codes)} neighbourhoods "
+    st.markdown(f"**{text.plain(area.name)}**: {len(area.lsoa_codes)} neighbourhoods "
                 f"({area.geography.upper()} codes)"
                 + (f", {text.fmt_pct(home['share_of_lsoas'], 0)} of them in "
                    f"{home['area_name']}." if home else "."))
@@ -174,11 +174,11 @@ state.show_notices()
 # --- 3. every measure ----------------------------------------------------------------------------
 year = data.release_year(release)
 if area is not None:
-    st.header(f"3. {area.name}: every measure, IoD {year}")
+    st.header(f"3. {text.plain(area.name)}: every measure, IoD {year}")
     try:
         summary = data.custom_summary(area, release)
     except (ValueError, LookupError) as exc:
-        st.warning(f"No summary for this release: {exc}.")
+        st.warning(f"No summary for this release: {text.plain(exc)}.")
         summary = None
     if summary is not None:
         home_summary = data.area_summary(home["area_code"], release) if home else None
@@ -242,7 +242,7 @@ if area is not None:
         png, alt_text = data.custom_map_png(area, release)
     except (ValueError, LookupError) as exc:
         png = None
-        st.info(f"No map for this release: {exc}.")
+        st.info(f"No map for this release: {text.plain(exc)}.")
     if png is not None:
         left, _ = st.columns([3, 2])
         left.image(png, caption=alt_text)
@@ -254,11 +254,11 @@ if area is not None:
             rep = data.custom_hidden(area, release)
     except (ValueError, LookupError) as exc:
         rep = None
-        st.info(f"No hidden-deprivation measures for this release: {exc}.")
+        st.info(f"No hidden-deprivation measures for this release: {text.plain(exc)}.")
     if rep is not None:
         st.markdown("**What you can say**")
         st.caption("Each sentence carries its figure and its source; copy it as it is.")
-        st.markdown("\n".join(f"- {line}" for line in hidden.quotable(rep)))
+        st.markdown("\n".join(f"- {text.plain(line)}" for line in hidden.quotable(rep)))
         s = rep["summary"]
         flat = hidden.flagged_csv_frame(rep)
         st.markdown(f"**Flagged neighbourhoods**: {s['flagged_count']} of "
@@ -322,16 +322,16 @@ if st.button("Make the briefing", key="brief_make", type="primary",
             st.session_state["brief_result"] = {"spec": spec,
                                                 **data.briefing(target, brief_release)}
         except (ValueError, LookupError) as exc:
-            st.error(f"The briefing could not be made: {exc}.", icon=":material/error:")
+            st.error(f"The briefing could not be made: {text.plain(exc)}.", icon=":material/error:")
 result = st.session_state.get("brief_result")
 if result and result["spec"] == spec:
     with st.container(border=True):
-        st.subheader(result["title"])
+        st.subheader(text.plain(result["title"]))
         st.caption(f"{result['release_label']}. Key sentences of the briefing:")
-        st.markdown("\n".join(f"- {line}" for line in result["sentences"]
+        st.markdown("\n".join(f"- {text.plain(line)}" for line in result["sentences"]
                               + result["hidden_sentences"] + result["health_sentences"]))
         if result["health_sentences"] and result["health_name"] != result["name"]:
-            st.caption(f"Health figures are for {result['health_name']}, the home authority.")
+            st.caption(f"Health figures are for {text.plain(result['health_name'])}, the home authority.")
         left, right = st.columns(2)
         left.download_button("Download the briefing (PDF)", data=result["pdf"],
                              file_name=f"{result['file_stem']}.pdf", mime="application/pdf",

@@ -104,7 +104,7 @@ c4.metric("Moran's I", "not available" if gm.get("I") is None
 
 st.subheader("What you can say")
 st.caption("Each sentence carries its figure and its source; copy it as it is.")
-st.markdown("\n".join(f"- {line}" for line in hidden.quotable(rep)))
+st.markdown("\n".join(f"- {text.plain(line)}" for line in hidden.quotable(rep)))
 
 # --- the map ----------------------------------------------------------------------------------
 st.subheader("Where they are")

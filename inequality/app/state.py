@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from ..present import maps
-from ..present.text import area_label, measure_option, release_label
+from ..present.text import area_label, measure_option, plain, release_label
 from ..queries import ENGLAND
 from ..services import custom_areas, health
 from . import data
@@ -45,14 +45,14 @@ def _initial(key: str, options: list[str], default: str, what: str, resolve=None
         st.session_state[key] = current
         return
     if current is not None:
-        notice(f"{label(current)} is not available for {what}; showing {label(default)}.")
+        notice(f"{plain(label(current))} is not available for {what}; showing {label(default)}.")
         st.session_state[key] = default
         return
     wanted = st.query_params.get(key)
     found = None if wanted is None else (resolve(wanted) if resolve else
                                          (wanted if wanted in options else None))
     if wanted is not None and found is None:
-        notice(f"The link asks for {wanted!r}, which is not available for {what}; "
+        notice(f"The link asks for {plain(repr(wanted))}, which is not available for {what}; "
                f"showing {label(default)} instead.")
     st.session_state[key] = found or default
 
@@ -161,7 +161,7 @@ def current_area() -> str:
         return kept
     wanted = st.query_params.get("area")
     if wanted is not None and wanted not in known:
-        notice(f"The link asks for {wanted!r}, which is not an area this database holds; "
+        notice(f"The link asks for {plain(repr(wanted))}, which is not an area this database holds; "
                "showing England instead.")
     return wanted if wanted in known else ENGLAND
 
@@ -183,7 +183,7 @@ def health_alias_in_url() -> None:
     if wanted in recoded and "area" not in st.session_state:
         target, name, source = recoded[wanted]
         st.query_params["area"] = target
-        notice(f"{wanted} is the code ONS has used for {name} since 1 April 2025 ({source}); "
+        notice(f"{plain(wanted)} is the code ONS has used for {name} since 1 April 2025 ({source}); "
                f"this dashboard's authorities are the April 2024 ones, where {name} is "
                f"{target}.")
 
@@ -226,7 +226,7 @@ def restore_custom_from_url() -> str | None:
         linked = lib.CustomArea.from_query(text)
         area = data.make_custom_area(linked.name, linked.lsoa_codes, linked.geography)
     except lib.CustomAreaError as exc:
-        return (f"The custom area in this link could not be opened: {exc}. Define the area "
+        return (f"The custom area in this link could not be opened: {plain(exc)}. Define the area "
                 "again below, or open its saved JSON file.")
     set_custom_area(area)
     st.session_state["brief_name"] = area.name

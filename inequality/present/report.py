@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 import jinja2
+import markupsafe
 import matplotlib
 
 matplotlib.use("Agg")
@@ -375,8 +376,24 @@ def _fmt(key: str, value) -> str:
     return f"{value:,.1f}"
 
 
+def css_string(value) -> markupsafe.Markup:
+    r"""``value`` as the inside of a double-quoted CSS string in a ``<style>`` block, where
+    HTML escapes are not decoded (a name's ``&`` would print as ``&amp;``): every character
+    but letters, digits, spaces and harmless punctuation becomes a CSS escape, so neither a
+    quote nor ``</style>`` can end the string or the block.
+
+    >>> str(css_string('Ashburton & Buckfastleigh'))
+    'Ashburton \\26  Buckfastleigh'
+    >>> str(css_string('"</style><script>'))
+    '\\22 \\3c /style\\3e \\3c script\\3e '
+    """
+    safe = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ,.-_()/'")
+    return markupsafe.Markup("".join(c if c in safe else f"\\{ord(c):x} " for c in str(value)))
+
+
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("inequality.present", "templates"),
                           autoescape=jinja2.select_autoescape(["html"]))
+_ENV.filters["css_string"] = css_string
 
 
 def render_html(briefing: dict) -> str:

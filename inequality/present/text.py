@@ -8,6 +8,21 @@ import re
 
 import pandas as pd
 
+#: Characters Markdown (and Streamlit's extensions: :icons:, :colour[...], $maths$) can act on.
+_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'])")
+
+
+def plain(value) -> str:
+    r"""Text a visitor controls (a link parameter, an area name, a message quoting either),
+    escaped so that Markdown shows it as typed: no link, image, HTML or formatting.
+
+    >>> plain("[Click](http://evil.example)")
+    '\\[Click\\]\\(http\\://evil\\.example\\)'
+    >>> plain("![x](http://h/p.gif) <b>")
+    '\\!\\[x\\]\\(http\\://h/p\\.gif\\) \\<b\\>'
+    """
+    return _MARKUP.sub(r"\\\1", str(value))
+
 
 DECILE_NOTE = "Decile 1 = the most deprived 10% of neighbourhoods (LSOAs) in England; " \
               "decile 10 = the least deprived 10%."
