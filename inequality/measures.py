@@ -145,3 +145,62 @@ def population_column(measure_id: str) -> str:
 def population_weights() -> dict[str, str]:
     """measure id -> population column, for every measure."""
     return {m.id: m.population for m in _ALL}
+
+
+# --- the summary measures of an area (MHCLG's File 10 measures) ---------------------------
+
+@dataclass(frozen=True)
+class SummaryMeasure:
+    """One local-authority summary measure of the IoD Technical Report.
+
+    Attributes
+    ----------
+    id : the key in summary results (``avg_rank`` ...).
+    label : a short display name ("Average rank").
+    briefing_label : the longer name a printed briefing uses.
+    meaning : one plain-English sentence saying what it measures.
+    unit : ``"rank"``, ``"score"``, ``"share"`` (a fraction shown as a percentage) or
+        ``"people"`` (a count).
+    direction : how to read it.
+    """
+
+    id: str
+    label: str
+    briefing_label: str
+    meaning: str
+    unit: str
+    direction: str = "higher = more deprived"
+
+
+_SUMMARY = (
+    SummaryMeasure(
+        "prop_most_deprived_10", "Share of neighbourhoods in England's most deprived 10%",
+        "Neighbourhoods in England's most deprived 10%",
+        "The proportion of the area's LSOAs in national decile 1.", "share"),
+    SummaryMeasure(
+        "avg_score", "Average score", "Average IMD score (population-weighted)",
+        "The population-weighted average of its LSOAs' IMD scores; very deprived places with "
+        "high scores pull it up.", "score"),
+    SummaryMeasure(
+        "avg_rank", "Average rank", "Average rank (population-weighted, higher = more "
+        "deprived)", "The population-weighted average of its LSOAs' national ranks; highs and "
+        "lows even out.", "rank"),
+    SummaryMeasure(
+        "extent", "Extent", "Extent: people living in the most deprived 30% (graded)",
+        "The share of residents living in the most deprived 30% of LSOAs, with the most "
+        "deprived 10% counted in full and a sliding weight above that.", "share"),
+    SummaryMeasure(
+        "local_concentration", "Local concentration",
+        "Local concentration (most deprived areas holding 10% of people)",
+        "The population-weighted average rank of the area's most deprived LSOAs that hold 10% "
+        "of its residents: how intense its hot spots are.", "rank"),
+    SummaryMeasure(
+        "income_scale", "Income scale", "Income-deprived people",
+        "The number of people who are income deprived.", "people"),
+    SummaryMeasure(
+        "employment_scale", "Employment scale", "Employment-deprived people",
+        "The number of working-age people who are employment deprived.", "people"),
+)
+
+#: id -> SummaryMeasure, in the order pages, the CLI and the briefing list them.
+SUMMARY_MEASURES: dict[str, SummaryMeasure] = {m.id: m for m in _SUMMARY}

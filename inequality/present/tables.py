@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .text import (SUMMARY_TEXT, decile_axis_label, fmt_num, fmt_pct, ordinal, short_label,
+from .text import (SUMMARY_TEXT, decile_axis_label, fmt_summary, ordinal, short_label,
                    short_reason)
 
 
@@ -20,16 +20,10 @@ def summary_table(summary: dict) -> pd.DataFrame:
     for key, (name, meaning) in SUMMARY_TEXT.items():
         value = summary.get(key)
         rank = summary.get(f"rank_{key}")
+        shown = fmt_summary(key, value, estimated=bool(summary.get(f"{key}_estimated")))
         if value is None:
-            shown = "not available"
             reason = short_reason(summary.get("unavailable", {}).get(key))
             meaning = f"{meaning} {reason[:1].upper()}{reason[1:]}."
-        elif key in ("prop_most_deprived_10", "extent"):
-            shown = fmt_pct(value)
-        elif key.endswith("_scale"):
-            shown = f"{value:,.0f} people"
-        else:
-            shown = fmt_num(value)
         out.append({"Measure": name, "Value": shown,
                     "Rank (1 = most deprived)": f"{ordinal(rank)} of {n}" if rank else "",
                     "What it means": meaning})
@@ -52,16 +46,6 @@ def transition_summary(matrix: pd.DataFrame) -> dict[str, float]:
             "less": float(np.triu(m, 1).sum())}
 
 
-def _format_measure(key: str, value) -> str:
-    if value is None or pd.isna(value):
-        return "not available"
-    if key in ("prop_most_deprived_10", "extent"):
-        return fmt_pct(value)
-    if key.endswith("_scale"):
-        return f"{value:,.0f} people"
-    return fmt_num(value)
-
-
 def custom_measures_table(summary: dict, home: dict | None, england: dict) -> pd.DataFrame:
     """The area's headline measures beside its home authority and England, with where the
     area would rank among the authorities (1 = most deprived)."""
@@ -72,15 +56,15 @@ def custom_measures_table(summary: dict, home: dict | None, england: dict) -> pd
         if value is None:
             reason = short_reason(summary.get("unavailable", {}).get(key))
             meaning = f"{meaning} {reason[:1].upper()}{reason[1:]}."
-        row = {"Measure": name, summary["area_name"]: _format_measure(key, value),
+        row = {"Measure": name, summary["area_name"]: fmt_summary(key, value, estimated=bool(summary.get(f"{key}_estimated"))),
                f"Would rank among {n} authorities (1 = most deprived)":
                    f"{ordinal(rank)} of {n}" if rank else ""}
         if home is not None:
             h_rank = home.get(f"rank_{key}")
             row[f"{home['area_name']} (home authority)"] = (
-                _format_measure(key, home.get(key))
+                fmt_summary(key, home.get(key), estimated=bool(home.get(f"{key}_estimated")))
                 + (f", {ordinal(h_rank)} of {home['n_areas']}" if h_rank else ""))
-        row["England"] = _format_measure(key, england.get(key))
+        row["England"] = fmt_summary(key, england.get(key), estimated=bool(england.get(f"{key}_estimated")))
         row["What it means"] = meaning
         rows.append(row)
     return pd.DataFrame(rows)

@@ -8,6 +8,8 @@ import re
 
 import pandas as pd
 
+from ..measures import SUMMARY_MEASURES
+
 #: Characters Markdown (and Streamlit's extensions: :icons:, :colour[...], $maths$) can act on.
 _MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'])")
 
@@ -87,22 +89,32 @@ def map_hint(chart) -> str:
             "Black line: the area's boundary." + (" Grey lines: MSOAs." if chart.msoa else ""))
 
 
-SUMMARY_TEXT = {
-    "prop_most_deprived_10": ("Share of neighbourhoods in England's most deprived 10%",
-                              "The proportion of the area's LSOAs in national decile 1."),
-    "avg_score": ("Average score", "The population-weighted average of its LSOAs' IMD scores; "
-                  "very deprived places with high scores pull it up."),
-    "avg_rank": ("Average rank", "The population-weighted average of its LSOAs' national "
-                 "ranks; highs and lows even out."),
-    "extent": ("Extent", "The share of residents living in the most deprived 30% of LSOAs, "
-               "with the most deprived 10% counted in full and a sliding weight above that."),
-    "local_concentration": ("Local concentration", "The population-weighted average rank of "
-                            "the area's most deprived LSOAs that hold 10% of its residents: "
-                            "how intense its hot spots are."),
-    "income_scale": ("Income scale", "The number of people who are income deprived."),
-    "employment_scale": ("Employment scale", "The number of working-age people who are "
-                         "employment deprived."),
-}
+#: Summary measure id -> (label, meaning), from the registry (inequality.measures).
+SUMMARY_TEXT = {m.id: (m.label, m.meaning) for m in SUMMARY_MEASURES.values()}
+
+
+def fmt_summary(key: str, value, *, estimated: bool = False) -> str:
+    """A summary measure's value in its unit (see :data:`inequality.measures.SUMMARY_MEASURES`);
+    an estimated count says so.
+
+    >>> fmt_summary("extent", 0.2671)
+    '26.7%'
+    >>> fmt_summary("income_scale", 34650.4)
+    '34,650 people'
+    >>> fmt_summary("income_scale", 34650.4, estimated=True)
+    'about 34,650 people (estimated from the published rate)'
+    >>> fmt_summary("avg_rank", None)
+    'not available'
+    """
+    if value is None or pd.isna(value):
+        return "not available"
+    unit = SUMMARY_MEASURES[key].unit
+    if unit == "share":
+        return fmt_pct(value)
+    if unit == "people":
+        count = f"{value:,.0f} people"
+        return f"about {count} (estimated from the published rate)" if estimated else count
+    return fmt_num(value)
 
 
 MEASURE_TEXT = {
