@@ -320,7 +320,7 @@ def authority_notes(release: str, overlaps: pd.DataFrame, moved: pd.DataFrame, *
     (for a summary of a published authority) or the ``current_code`` (for today's).
 
     ``overlaps`` is :func:`authority_overlaps` and ``moved`` :func:`moved_lsoas` for the
-    release.
+    release. For every authority at once, use :func:`notes_by_authority`.
 
     Examples
     --------
@@ -328,10 +328,16 @@ def authority_notes(release: str, overlaps: pd.DataFrame, moved: pd.DataFrame, *
     ...     "lsoa_name": ["West Northamptonshire 048E"], "published_code": ["E06000062"],
     ...     "published_name": ["West Northamptonshire"], "lad24_code": ["E07000177"],
     ...     "lad24_name": ["Cherwell"]})
-    >>> ov = pd.DataFrame({"published_code": ["E07000026", "E07000028"],
-    ...     "published_name": ["Allerdale", "Carlisle"], "lad24_code": ["E06000063"] * 2,
-    ...     "lad24_name": ["Cumberland"] * 2, "lsoa_count": [60, 68],
-    ...     "published_lsoa_count": [60, 68], "current_lsoa_count": [128, 128]})
+    >>> ov = pd.DataFrame({
+    ...     "published_code": ["E07000026", "E07000028", "E06000062", "E06000062", "E07000177"],
+    ...     "published_name": ["Allerdale", "Carlisle"] + ["West Northamptonshire"] * 2
+    ...                       + ["Cherwell"],
+    ...     "lad24_code": ["E06000063", "E06000063", "E06000062", "E07000177", "E07000177"],
+    ...     "lad24_name": ["Cumberland", "Cumberland", "West Northamptonshire", "Cherwell",
+    ...                    "Cherwell"],
+    ...     "lsoa_count": [60, 68, 237, 1, 102],
+    ...     "published_lsoa_count": [60, 68, 238, 238, 102],
+    ...     "current_lsoa_count": [128, 128, 237, 103, 103]})
     >>> print(*authority_notes("iod2025", ov, moved, current_code="E07000177"))
     iod2025: MHCLG counted E01027305 (West Northamptonshire 048E) in West Northamptonshire (E06000062); the ONS April 2024 best-fit lookup places it in Cherwell (E07000177), where figures among today's authorities count it.
     >>> print(*authority_notes("iod2019", ov, moved, published_code="E07000026"))
@@ -341,43 +347,50 @@ def authority_notes(release: str, overlaps: pd.DataFrame, moved: pd.DataFrame, *
     """
     if (published_code is None) == (current_code is None):
         raise ValueError("give published_code or current_code (one of them)")
-    pairs = counterparts(overlaps)
-    notes = []
+    notes = notes_by_authority(release, overlaps, moved)
     if published_code is not None:
-        rows = overlaps[overlaps["published_code"] == published_code]
-        paired = pairs[pairs["published_code"] == published_code]
-        sel = moved[moved["published_code"] == published_code]
-        if not paired.empty:
-            cur = paired.iloc[0]["lad24_code"]
-            sel = moved[(moved["published_code"] == published_code) | (moved["lad24_code"] == cur)]
-        elif not rows.empty:
-            where = ", ".join(f"{r.lad24_name} ({r.lad24_code})" for r in rows.itertuples())
-            name = rows.iloc[0]["published_name"]
-            notes.append(f"{release}: {name} ({published_code}) is no longer an authority: its "
-                         f"LSOAs now lie in {where}, so it has no rank among today's "
-                         "authorities.")
-            sel = sel.iloc[0:0]
-    else:
-        rows = overlaps[overlaps["lad24_code"] == current_code]
-        paired = pairs[pairs["lad24_code"] == current_code]
-        sel = moved[moved["lad24_code"] == current_code]
-        if not paired.empty:
-            pub = paired.iloc[0]["published_code"]
-            sel = moved[(moved["published_code"] == pub) | (moved["lad24_code"] == current_code)]
-        elif not rows.empty:
-            name = rows.iloc[0]["lad24_name"]
-            where = _and([f"{r.published_name} ({r.published_code})" for r in rows.itertuples()])
-            notes.append(f"{release}: published before {name} ({current_code}) existed, for "
-                         f"{where}, so it has no rank in the published figures.")
-            sel = sel.iloc[0:0]
-    for (p, pn, c, cn), part in sel.groupby(["published_code", "published_name", "lad24_code",
-                                             "lad24_name"], sort=True):
+        return notes["published"].get(published_code, [])
+    return notes["current"].get(current_code, [])
+
+
+def notes_by_authority(release: str, overlaps: pd.DataFrame, moved: pd.DataFrame
+                       ) -> dict[str, dict[str, list[str]]]:
+    """:func:`authority_notes` for every authority of both bases in one pass:
+    ``{"published": {code: [note, ...]}, "current": {code: [note, ...]}}`` (authorities
+    without notes are absent)."""
+    pairs = counterparts(overlaps)
+    p2c = dict(zip(pairs["published_code"], pairs["lad24_code"]))
+    c2p = dict(zip(pairs["lad24_code"], pairs["published_code"]))
+    out: dict[str, dict[str, list[str]]] = {"published": {}, "current": {}}
+    rows = list(overlaps.itertuples(index=False))
+    for code in sorted({r.published_code for r in rows} - set(p2c)):
+        mine = [r for r in rows if r.published_code == code]
+        where = ", ".join(f"{r.lad24_name} ({r.lad24_code})" for r in mine)
+        out["published"].setdefault(code, []).append(
+            f"{release}: {mine[0].published_name} ({code}) is no longer an authority: its "
+            f"LSOAs now lie in {where}, so it has no rank among today's authorities.")
+    for code in sorted({r.lad24_code for r in rows} - set(c2p)):
+        mine = [r for r in rows if r.lad24_code == code]
+        where = _and([f"{r.published_name} ({r.published_code})" for r in mine])
+        out["current"].setdefault(code, []).append(
+            f"{release}: published before {mine[0].lad24_name} ({code}) existed, for {where}, "
+            "so it has no rank in the published figures.")
+    groups = moved.groupby(["published_code", "published_name", "lad24_code", "lad24_name"],
+                           sort=True)
+    for (p, pn, c, cn), part in groups:
         which = ", ".join(f"{r.lsoa_code} ({r.lsoa_name})" for r in part.itertuples())
         it = "it" if len(part) == 1 else "them"
-        notes.append(f"{release}: MHCLG counted {which} in {pn} ({p}); the ONS April 2024 "
-                     f"best-fit lookup places {it} in {cn} ({c}), where figures among today's "
-                     f"authorities count {it}.")
-    return notes
+        note = (f"{release}: MHCLG counted {which} in {pn} ({p}); the ONS April 2024 "
+                f"best-fit lookup places {it} in {cn} ({c}), where figures among today's "
+                f"authorities count {it}.")
+        # the pair's own summaries, and those of the places they are the same as
+        for code in {p, c2p.get(c)} - {None}:
+            if code in p2c:
+                out["published"].setdefault(code, []).append(note)
+        for code in {c, p2c.get(p)} - {None}:
+            if code in c2p:
+                out["current"].setdefault(code, []).append(note)
+    return out
 
 
 def _and(items: list[str]) -> str:

@@ -162,13 +162,18 @@ def national_ranks(con: Con, release: str, measure: str = "imd") -> pd.DataFrame
 
 
 def all_measure_ranks(con: Con, release: str) -> pd.DataFrame:
-    """Long table of every measure for every LSOA of a release with both authority codings:
-    ``lsoa_code, measure, score, rank, decile, published_lad_code, lad24_code, population,
-    working_age``."""
+    """Long table of every measure for every LSOA of a release with both authority codings
+    (``lad24_code`` is the one assignment of :mod:`inequality.geography`) and every population
+    denominator, named as in the ``population`` table so that a measure's weight
+    (:attr:`inequality.measures.Measure.population`) names its column: ``lsoa_code, measure,
+    score, rank, decile, published_lad_code, lad24_code, region_code, total, working_age,
+    children_0_15, older_60_plus, population`` (``population`` = ``total``, kept for callers
+    that predate the registry)."""
     return _df(con, """
         SELECT d.lsoa_code, d.measure, d.score, d.rank, d.decile,
                i.lad_code AS published_lad_code, l.lad24_code, l.region_code,
-               p.total AS population, p.working_age
+               p.total, p.working_age, p.children_0_15, p.older_60_plus,
+               p.total AS population
         FROM deprivation d
         JOIN iod_lsoa i ON i.release = d.release AND i.lsoa_code = d.lsoa_code
         JOIN release r ON r.release = d.release
@@ -206,8 +211,11 @@ def lsoa_transitions(con: Con, from_release: str, to_release: str, area_code: st
 
     Same geography: one row per LSOA, ``chgind`` 'U'. Consecutive geographies (lsoa01 to
     lsoa11, lsoa11 to lsoa21): one row per lookup pair, with the ONS change indicator and a
-    ``weight`` of 1 / (number of successors of the older LSOA), so split LSOAs are not
-    counted twice. Columns: ``from_code, to_code, chgind, weight, decile_from, decile_to``.
+    ``weight`` of 1 / (number of successors of the older LSOA), so each older LSOA counts
+    once in all. An area's pairs are those of the older LSOAs it holds by the one
+    assignment (:mod:`inequality.geography`), the LSOAs decile tracking counts for the older
+    release, whole, wherever their successors lie. Columns: ``from_code, to_code, chgind,
+    weight, decile_from, decile_to``.
     """
     geo = dict(con.execute("SELECT release, geography FROM release").fetchall())
     if from_release not in geo or to_release not in geo:
@@ -230,7 +238,7 @@ def lsoa_transitions(con: Con, from_release: str, to_release: str, area_code: st
         SELECT p.from_code, p.to_code, p.chgind, p.weight,
                a.decile AS decile_from, b.decile AS decile_to
         FROM pairs p
-        JOIN lsoa l ON l.geography = '{g_to}' AND l.lsoa_code = p.to_code
+        JOIN lsoa l ON l.geography = '{g_from}' AND l.lsoa_code = p.from_code
         LEFT JOIN deprivation a ON a.release = ? AND a.lsoa_code = p.from_code AND a.measure = ?
         LEFT JOIN deprivation b ON b.release = ? AND b.lsoa_code = p.to_code AND b.measure = ?
         WHERE {cond} AND (a.decile IS NOT NULL OR b.decile IS NOT NULL)

@@ -43,8 +43,42 @@ def test_summary_matches_the_metric_functions_on_the_raw_file(con):
     assert s["prop_most_deprived_10"] == pytest.approx(m.proportion_most_deprived_10(rank, n))
     assert s["extent"] == pytest.approx(m.extent(rank, pop, n))
     assert s["local_concentration"] == pytest.approx(m.local_concentration(rank, pop, n))
-    assert s["income_scale"] == pytest.approx((income * pop).sum())
+    # File 7 publishes rates, not counts: the scale is rate x population, rounded to the unit
+    # the 3-decimal rates support, and flagged as an estimate.
+    unit = m.scale_precision(pop.sum(), 3)
+    assert s["income_scale_precision"] == unit == 100
+    assert s["income_scale"] == m.round_scale((income * pop).sum(), unit)
+    assert abs(s["income_scale"] - (income * pop).sum()) <= unit / 2
+    assert s["income_scale_estimated"] is True
     assert s["n_areas"] == 2
+
+
+def test_each_domain_is_weighted_by_its_own_population(con):
+    """IoD Technical Report: Employment by the working-age population, IDACI by children
+    aged 0-15, IDAOPI by people aged 60+, the rest by the total population."""
+    raw = fixture_file7("iod2019_lsoa11")
+    hart = raw[raw["Local Authority District code (2019)"] == "E06000001"]
+    n = len(raw)
+    s = summaries.area_summary(con, "E06000001", "iod2019", current=False)
+    for measure, label, pop_header in (
+            ("employment", "Employment", "Working age population 18-59/64: for use with "
+             "Employment Deprivation Domain (excluding prisoners)"),
+            ("idaci", "Income Deprivation Affecting Children Index (IDACI)",
+             "Dependent Children aged 0-15: mid 2015 (excluding prisoners)"),
+            ("idaopi", "Income Deprivation Affecting Older People (IDAOPI)",
+             "Older population aged 60 and over: mid 2015 (excluding prisoners)"),
+            ("health", "Health Deprivation and Disability",
+             "Total population: mid 2015 (excluding prisoners)")):
+        rank = hart[f"{label} Rank (where 1 is most deprived)"]
+        pop = hart[pop_header]
+        d = s["domains"][measure]
+        assert d["avg_rank"] == pytest.approx(m.average_rank(rank, pop, n)), measure
+        assert d["extent"] == pytest.approx(m.extent(rank, pop, n)), measure
+        assert d["local_concentration"] == pytest.approx(m.local_concentration(rank, pop, n))
+    total = hart["Total population: mid 2015 (excluding prisoners)"]
+    rank = hart["Employment Rank (where 1 is most deprived)"]
+    assert s["domains"]["employment"]["avg_rank"] != pytest.approx(
+        m.average_rank(rank, total, n))  # the weight matters on these real rows
 
 
 def test_hartlepool_ranks_above_rutland(con):
@@ -87,6 +121,19 @@ def test_transitions_weight_split_lsoas(con):
     assert t["matrix"].shape == (10, 10)
     assert t["matrix"].to_numpy().sum() == pytest.approx(
         pairs.dropna(subset=["decile_from", "decile_to"])["weight"].sum())
+
+
+def test_transitions_count_the_lsoas_decile_tracking_counts(con):
+    """Rows of the transition matrix add up to the older release's tracking counts: both
+    count each older LSOA whole, in the authority the one assignment gives it."""
+    for code in ("E06000001", "E06000017"):
+        track = summaries.decile_tracking(con, code)["releases"]
+        for a, b in (("iod2010", "iod2015"), ("iod2015", "iod2019"), ("iod2019", "iod2025")):
+            t = summaries.transitions(con, code, a, b)
+            rows = t["matrix"].sum(axis=1)
+            assert t["unmatched"] == 0
+            for d in range(1, 11):
+                assert rows.iloc[d - 1] == pytest.approx(track[a]["counts"][str(d)]), (code, a, d)
 
 
 def test_unknown_area_message(con):

@@ -54,7 +54,10 @@ __all__ = [
     "local_concentration",
     "percentile_from_rank",
     "proportion_most_deprived_10",
+    "rate_decimals",
+    "round_scale",
     "scale",
+    "scale_precision",
     "summarise_areas",
 ]
 
@@ -217,14 +220,18 @@ def average_rank(rank: ArrayLike, population: ArrayLike, n: int) -> float:
     ``sum(pop * (n + 1 - rank)) / sum(pop)``: the most deprived LSOA in England counts ``n``,
     so a higher average rank means a more deprived area. This is the published "Average rank"
     summary [IoD2019]_ (section 3.8, Appendix N). It describes the area as a whole, deprived
-    and less deprived LSOAs alike.
+    and less deprived LSOAs alike. ``pop`` is the measure's own denominator (the population
+    the indicator counts), as in the published summaries: the weights, not the formula,
+    differ between measures.
 
     Parameters
     ----------
     rank : array-like
         National ranks of the area's LSOAs, 1 = most deprived.
     population : array-like
-        Total population of each LSOA (the release's population denominator).
+        Each LSOA's population denominator for this measure: total population for the IMD
+        and most domains, working-age population for Employment, children aged 0-15 for
+        IDACI, people aged 60 and over for IDAOPI (:mod:`inequality.measures`).
     n : int
         Number of LSOAs ranked nationally in the release.
 
@@ -260,7 +267,8 @@ def average_score(score: ArrayLike, population: ArrayLike) -> float:
     score : array-like
         LSOA scores (IMD or domain score).
     population : array-like
-        Total population of each LSOA.
+        Each LSOA's population denominator for this measure (total population for the IMD;
+        see :mod:`inequality.measures` for the others).
 
     Returns
     -------
@@ -335,7 +343,8 @@ def extent(
     rank : array-like
         National ranks of the area's LSOAs, 1 = most deprived.
     population : array-like
-        Total population of each LSOA.
+        Each LSOA's population denominator for this measure (total population for the IMD;
+        see :mod:`inequality.measures` for the others).
     n : int
         Number of LSOAs ranked nationally in the release.
     percentile_method : {"ceil", "ntile"}
@@ -381,7 +390,8 @@ def local_concentration(rank: ArrayLike, population: ArrayLike, n: int) -> float
     rank : array-like
         National ranks of the area's LSOAs, 1 = most deprived.
     population : array-like
-        Total population of each LSOA.
+        Each LSOA's population denominator for this measure (total population for the IMD;
+        see :mod:`inequality.measures` for the others).
     n : int
         Number of LSOAs ranked nationally in the release.
 
@@ -447,6 +457,81 @@ def scale(rate: ArrayLike, population: ArrayLike) -> float:
     if np.isnan(rt).any() or np.isnan(pop).any():
         return float("nan")
     return float((rt * pop).sum())
+
+
+def rate_decimals(rates: ArrayLike, max_decimals: int = 9) -> int:
+    """Number of decimal places the rates were published to (the fewest that hold them all).
+
+    File 7 publishes the income and employment scores (rates) rounded, to 3 decimals in
+    2015 and 2019; the rounding bounds how exactly a count can be recovered from them
+    (:func:`scale_precision`).
+
+    >>> rate_decimals([0.247, 0.1, 0.03])
+    3
+    >>> rate_decimals([0.5, float("nan")])
+    1
+    """
+    r = _as_float_array(rates, "rates")
+    r = r[~np.isnan(r)]
+    for d in range(max_decimals + 1):
+        scaled = r * 10.0 ** d
+        if np.all(np.abs(scaled - np.round(scaled)) < 1e-6):
+            return d
+    return max_decimals
+
+
+def scale_precision(denominator: float, decimals: int) -> float:
+    """The rounding unit an income or employment scale estimated from rounded rates supports.
+
+    A scale estimated as ``sum(rate x population)`` (:func:`scale`) from rates published to
+    ``decimals`` places can be off by up to half a unit in the last place per person,
+    ``0.5 x 10**-decimals x sum(population)`` people in all (the rates of all LSOAs rounded
+    the same way). The unit is the smallest power of ten at least that bound (and at least
+    1), so no digit shown claims more than the inputs hold. The estimate also inherits any
+    difference between File 7's population denominators (which exclude prisoners) and those
+    MHCLG divided by; on the eight authorities of the File 10 (2019) excerpt the estimated
+    income scale is 0.1% to 1% above the published count, within one unit each time.
+
+    Parameters
+    ----------
+    denominator : float
+        The area's summed denominator (total population for income, working-age population
+        for employment).
+    decimals : int
+        Decimal places of the published rates (:func:`rate_decimals`).
+
+    Returns
+    -------
+    float
+        1, 10, 100, ... people; NaN if ``denominator`` is NaN.
+
+    Examples
+    --------
+    Blackpool, 2019: about 139,000 people and rates to 3 decimals can be off by 69.5 people,
+    so the scale is rounded to the nearest 100 (34,649.9 -> 34,600; published 34,610):
+
+    >>> scale_precision(139_000, 3)
+    100.0
+    >>> scale_precision(7_400, 3)  # City of London: off by at most 3.7 -> nearest 10
+    10.0
+    """
+    if denominator is None or np.isnan(denominator):
+        return float("nan")
+    bound = 0.5 * 10.0 ** -decimals * float(denominator)
+    if bound <= 1:
+        return 1.0
+    return float(10.0 ** np.ceil(np.log10(bound)))
+
+
+def round_scale(value: float, precision: float) -> float:
+    """An estimated scale rounded to ``precision`` (:func:`scale_precision`); NaN stays NaN.
+
+    >>> round_scale(34_649.9, 100.0), round_scale(435.3, 10.0)
+    (34600.0, 440.0)
+    """
+    if value is None or np.isnan(value) or np.isnan(precision):
+        return float("nan")
+    return float(np.round(value / precision) * precision)
 
 
 # --------------------------------------------------------------------------------------------
@@ -543,7 +628,9 @@ def summarise_areas(
         One row per LSOA with national ranks. Columns used (missing ones switch off the
         measures that need them): ``area_col``; ``rank`` (1 = most deprived); ``score``;
         ``decile`` (used for the proportion when present, else derived from ``rank``);
-        ``population`` (total); optional ``income_score`` (income scale = income score x
+        ``population`` (the measure's own denominator: total population for the IMD,
+        working-age for Employment, children 0-15 for IDACI, 60+ for IDAOPI, see
+        :mod:`inequality.measures`); optional ``income_score`` (income scale = income score x
         total population), ``employment_score`` and ``working_age_population`` (employment
         scale = employment score x working-age population).
     area_col : str, default "area_code"

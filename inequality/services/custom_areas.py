@@ -18,10 +18,10 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 import duckdb
-import pandas as pd
 
 from .. import queries
-from .summaries import SUMMARY_MEASURES, all_summaries, lsoa_set_summary
+from .summaries import (HEADLINE_RANK_LABEL, HEADLINE_RANK_MEASURE, SUMMARY_MEASURES,
+                        lsoa_set_summary, rank_among_authorities)
 from ..metrics.deciles import DECILES
 from ..queries import UnknownArea
 
@@ -133,20 +133,25 @@ def codes_on(con: Con, area: CustomArea, geography: str) -> list[str]:
 
 
 def summary(con: Con, area: CustomArea, release: str) -> dict:
-    """Every authority summary measure for the custom area (IMD and domains), with where it
-    would rank among the authorities of the release (1 = most deprived)."""
+    """Every authority summary measure for the custom area (IMD and domains, each weighted by
+    its own population), with where it would rank among today's (April 2024) authorities
+    (``rank_<measure>``, ``n_areas``, also ``ranks_current``, ``n_current``) and among the
+    authorities the release was published for (``ranks_published``, ``n_published``);
+    1 = most deprived."""
     geography = queries.release(con, release)["geography"]
     try:
         s = lsoa_set_summary(con, release, codes_on(con, area, geography))
     except UnknownArea as exc:
         raise CustomAreaError(f"none of the area's LSOAs is in {release}") from exc
-    authorities = pd.DataFrame(all_summaries(con, release, current=True))
+    ranks = rank_among_authorities(con, release, s)
     out = {"area_code": None, "area_name": area.name, **s}
     for m in SUMMARY_MEASURES:
-        value = out.get(m)
-        col = authorities[m].dropna() if m in authorities else pd.Series(dtype=float)
-        out[f"rank_{m}"] = (int((col > value).sum()) + 1) if value is not None and len(col) else None
-    out["n_areas"] = len(authorities)
+        out[f"rank_{m}"] = ranks["ranks_current"][m]
+    out["n_areas"] = ranks["n_current"]
+    out["rank_basis"] = "current"
+    out.update(ranks)
+    out["headline_rank_measure"] = HEADLINE_RANK_MEASURE
+    out["headline_rank_label"] = HEADLINE_RANK_LABEL
     return out
 
 

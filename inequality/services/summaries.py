@@ -1,17 +1,30 @@
 """Area summaries and decile tracking: named queries in, pure metrics applied, plain data out.
 
 This is the layer the CLI, the pages and the briefings share: it decides which LSOAs make up
-an area and which measures a release can support, and says why when one cannot be computed.
-The arithmetic lives in :mod:`inequality.metrics`.
+an area, which population weights each measure and which measures a release can support,
+and says why when one cannot be computed. The arithmetic lives in :mod:`inequality.metrics`;
+which population weights which measure in :mod:`inequality.measures`; which current
+authority an LSOA counts in, in :mod:`inequality.geography`.
+
+Every authority summary carries two rankings, labelled: the rank among the authorities the
+release was published for (MHCLG's own, e.g. 317 in 2019) and the rank among today's (April
+2024) authorities, with the authority of each basis that is the same place
+(``published_code``, ``current_code``) and notes where their LSOAs differ. The headline rank
+is the same measure in every release: :data:`HEADLINE_RANK_MEASURE` ("rank of average
+score").
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from .. import queries
+from .. import geography, queries
+from ..measures import MEASURES as REGISTRY
+from ..measures import POPULATION_LABELS
 from ..metrics import area as area_metrics
 from ..metrics.deciles import (DECILES, RELATIVE_WARNING, decile_shares_by_area,
                               nearest_neighbours, transition_matrix)
@@ -20,14 +33,22 @@ from ..queries import ENGLAND, UnknownArea
 
 Con = duckdb.DuckDBPyConnection
 
-__all__ = ["RELATIVE_WARNING", "UnknownArea", "all_summaries", "area_summary", "comparison",
-           "decile_tracking", "transitions"]
+__all__ = ["ASSIGNMENT_RULE", "HEADLINE_RANK_LABEL", "HEADLINE_RANK_MEASURE",
+           "RELATIVE_WARNING", "UnknownArea", "all_summaries", "area_summary", "comparison",
+           "decile_tracking", "lsoa_set_summary", "rank_among_authorities", "transitions"]
 
 SUMMARY_MEASURES = area_metrics.MEASURES
 #: Measures that need the population denominators.
 _WEIGHTED = ("avg_rank", "avg_score", "extent", "local_concentration")
 DOMAIN_MEASURES = ("avg_rank", "avg_score", "prop_most_deprived_10", "extent",
                    "local_concentration")
+#: Scale measure -> the measure whose rate it counts (weighted by that measure's population).
+SCALES = {"income_scale": "income", "employment_scale": "employment"}
+#: The one rank a page headlines, in every release, and its name.
+HEADLINE_RANK_MEASURE = "avg_score"
+HEADLINE_RANK_LABEL = "rank of average score"
+#: How LSOAs are counted in today's authorities (for pages and notes).
+ASSIGNMENT_RULE = geography.ASSIGNMENT_RULE
 
 
 def _release_info(con: Con, release: str) -> dict:
@@ -37,33 +58,68 @@ def _release_info(con: Con, release: str) -> dict:
     return out
 
 
+def _weight(measure: str) -> str:
+    """The ``population`` column weighting ``measure`` (:mod:`inequality.measures`)."""
+    return REGISTRY[measure].population if measure in REGISTRY else "total"
+
+
+def _population_headers(release: str) -> dict[str, str]:
+    """canonical population column -> official File 7 header, for a release."""
+    from ..etl.readers.iod import columns_for  # only needed to word a reason
+    try:
+        cols = columns_for(release)
+    except KeyError:
+        return {}
+    return {c.name[len("pop__"):]: c.headers[0] for c in cols if c.name.startswith("pop__")}
+
+
+def _population_reason(info: dict, measure: str, subject: str | None = None) -> str:
+    """Why ``measure``'s population-weighted figures cannot be computed, naming every
+    population column the file as loaded lacks. ``subject`` words what is unavailable
+    (default: the measure, "Employment is weighted by ...")."""
+    rel, weight = info["release"], _weight(measure)
+    label = REGISTRY[measure].short_label if measure in REGISTRY else measure
+    headers = _population_headers(rel)
+    missing = [h for h in headers.values() if h in set(info["missing"])]
+    if missing:
+        detail = "missing population columns: " + ", ".join(repr(h) for h in missing)
+    elif not headers:
+        detail = f"the {rel} file publishes no population denominators"
+    else:
+        detail = f"its column {headers.get(weight, weight)!r} is empty"
+    subject = subject or f"{label} is weighted by"
+    return (f"not available for {rel}: {subject} the {POPULATION_LABELS[weight]}, which the "
+            f"file as loaded lacks ({detail})")
+
+
 def _availability(frame: pd.DataFrame, info: dict, measure: str) -> dict[str, str]:
     """Reasons, by summary measure, why ``measure`` cannot be summarised in this release."""
     rel = info["release"]
-    missing = info["missing"]
-    why: dict[str, str] = {}
     if frame["rank"].isna().all():
-        return {m: f"{rel} as loaded has no {measure} ranks" for m in SUMMARY_MEASURES}
-    pop_cols = [c for c in missing if "population" in c.lower()]
-    if not info["has_population"]:
-        reason = (f"not available for {rel}: the file as loaded has no population denominators"
-                  + (f" (missing {', '.join(repr(c) for c in pop_cols)})" if pop_cols else
-                     " (the IoD 2010 file publishes none)"))
-        for m in _WEIGHTED + ("income_scale", "employment_scale"):
-            why[m] = reason
+        return {m: f"{rel} as loaded has no {measure} ranks" for m in DOMAIN_MEASURES}
+    why: dict[str, str] = {}
+    if frame["population"].isna().all():
+        reason = _population_reason(info, measure)
+        why.update({m: reason for m in _WEIGHTED})
     if frame["score"].isna().all() and "avg_score" not in why:
         why["avg_score"] = f"not available for {rel}: the file as loaded has no {measure} score"
     return why
 
 
-def _measure_frame(long: pd.DataFrame, measure: str, area_col: str) -> pd.DataFrame:
-    part = long[long["measure"] == measure]
+def _split(long: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """:func:`queries.all_measure_ranks` split by measure (one pass, shared by both bases)."""
+    return {m: part for m, part in long.groupby("measure", sort=False)}
+
+
+def _measure_frame(part: pd.DataFrame, measure: str, area_col: str) -> pd.DataFrame:
+    """One measure's LSOAs (``part``) with the population that weights it (its own
+    denominator)."""
     return pd.DataFrame({
         "area_code": part[area_col].to_numpy(),
         "rank": part["rank"].astype("float64").to_numpy(),
         "score": part["score"].astype("float64").to_numpy(),
         "decile": part["decile"].astype("float64").to_numpy(),
-        "population": part["population"].astype("float64").to_numpy(),
+        "population": part[_weight(measure)].astype("float64").to_numpy(),
         "lsoa_code": part["lsoa_code"].to_numpy(),
     })
 
@@ -74,60 +130,92 @@ def _summarise(frame: pd.DataFrame, n: int, wanted: list[str]) -> pd.DataFrame:
     return area_metrics.summarise_areas(frame.drop(columns="lsoa_code"), n=n, measures=wanted)
 
 
-def _scales(long: pd.DataFrame, area_col: str, info: dict) -> tuple[pd.DataFrame, dict]:
-    """Income and employment scale by area: income rate x total population and employment
-    rate x working-age population, summed (IoD Technical Report, scale measures)."""
-    base = long[long["measure"] == "imd"][["lsoa_code", area_col, "population", "working_age"]]
+def _scales(parts: dict[str, pd.DataFrame], area_col: str, info: dict
+            ) -> tuple[pd.DataFrame, dict]:
+    """Income and employment scale by area, estimated: the measure's published rate x its
+    own population (income: total, employment: working-age), summed (IoD Technical Report,
+    scale measures), ranked unrounded, then rounded to the precision the rounded rates
+    support (:func:`inequality.metrics.area.scale_precision`). File 7 publishes rates, not
+    the counts, so every scale here is an estimate (``<scale>_estimated``)."""
+    base = parts["imd"]
     frame = pd.DataFrame({"area_code": base[area_col].to_numpy(),
-                          "lsoa_code": base["lsoa_code"].to_numpy(),
-                          "population": base["population"].astype("float64").to_numpy(),
-                          "working_age_population":
-                              base["working_age"].astype("float64").to_numpy()})
+                          "lsoa_code": base["lsoa_code"].to_numpy()})
     why: dict[str, str] = {}
-    wanted = []
-    for name, measure, pop_col in (("income_scale", "income", "population"),
-                                   ("employment_scale", "employment", "working_age_population")):
-        rates = long[long["measure"] == measure].set_index("lsoa_code")["score"]
-        frame[f"{measure}_score"] = frame["lsoa_code"].map(rates).astype("float64")
-        if frame[f"{measure}_score"].isna().all():
+    wanted, decimals, denominators = [], {}, {}
+    columns = {"income_scale": ("income_score", "population"),
+               "employment_scale": ("employment_score", "working_age_population")}
+    for name, measure in SCALES.items():
+        rate_col, pop_col = columns[name]
+        weight = _weight(measure)
+        frame[pop_col] = base[weight].astype("float64").to_numpy()
+        if measure in parts:
+            rates = parts[measure].set_index("lsoa_code")["score"]
+            frame[rate_col] = frame["lsoa_code"].map(rates).astype("float64")
+        else:
+            frame[rate_col] = np.nan
+        if frame[rate_col].isna().all():
             why[name] = (f"not available for {info['release']}: the file as loaded has no "
                          f"{measure} score (rate)")
         elif frame[pop_col].isna().all():
-            why[name] = (f"not available for {info['release']}: the file as loaded has no "
-                         f"{'total' if pop_col == 'population' else 'working-age'} population")
+            why[name] = _population_reason(
+                info, measure, f"the {name.replace('_', ' ')} multiplies the {measure} rate by")
         else:
             wanted.append(name)
+            decimals[name] = area_metrics.rate_decimals(frame[rate_col])
+            ok = frame[rate_col].notna() & frame[pop_col].notna()
+            denominators[name] = frame[pop_col].where(ok).groupby(frame["area_code"]).sum()
     if not wanted:
         out = pd.DataFrame({"area_code": pd.unique(frame["area_code"])})
     else:
         out = area_metrics.summarise_areas(frame.drop(columns="lsoa_code"),
                                            n=int(info["lsoa_count"]), measures=wanted)
-    for name in ("income_scale", "employment_scale"):
+    for name in SCALES:
         if name not in out.columns:
             out[name] = np.nan
             out[f"rank_{name}"] = pd.NA
-    return out[["area_code", "income_scale", "rank_income_scale", "employment_scale",
-                "rank_employment_scale"]], why
+            out[f"{name}_precision"] = np.nan
+            continue
+        precision = out["area_code"].map(denominators[name]).map(
+            lambda d, k=decimals[name]: area_metrics.scale_precision(d, k))
+        out[f"{name}_precision"] = precision.where(out[name].notna())
+        out[name] = [area_metrics.round_scale(v, p) for v, p in zip(out[name], precision)]
+    cols = ["area_code"]
+    for name in SCALES:
+        cols += [name, f"rank_{name}", f"{name}_precision"]
+    return out[cols], why
 
 
-def _summaries(con: Con, release: str, level: str) -> tuple[pd.DataFrame, dict]:
-    """All areas of one level (published | current | region) for a release, one pass.
+@dataclass
+class _Level:
+    """Every area of one level (published | current | region) of a release, summarised."""
 
-    Returns a frame (one row per area: headline IMD measures, scales, ranks and a
-    ``domains`` column of dicts) and the ``unavailable`` reasons shared by every area.
-    """
-    info = _release_info(con, release)
+    n: int
+    head: dict[str, dict]                       # area code -> IMD measures, scales, ranks
+    domains: dict[str, dict[str, dict]]         # measure -> area code -> measures, ranks
+    reasons: dict[str, dict[str, str]]          # measure -> summary measure -> reason
+    unavailable: dict[str, str]                 # the IMD's and the scales' reasons
+    names: dict[str, str] = field(default_factory=dict)
+
+
+def _records(table: pd.DataFrame) -> dict[str, dict]:
+    """area code -> {column: plain value} (one pass, no per-row indexing)."""
+    cols = list(table.columns)
+    out = {}
+    for code, values in zip(table.index, table.itertuples(index=False, name=None)):
+        out[code] = {c: plain(v) for c, v in zip(cols, values)}
+    return out
+
+
+def _level(parts: dict[str, pd.DataFrame], info: dict, area_col: str, order: list[str]
+           ) -> _Level:
+    """All areas of one level for a release, one pass per measure."""
     n = int(info["lsoa_count"])
-    long = queries.all_measure_ranks(con, release)
-    area_col = {"published": "published_lad_code", "current": "lad24_code",
-                "region": "region_code"}[level]
-    loaded = set(long["measure"].unique())
-    present = [m for m in queries.measures(con)["measure"] if m in loaded]
-
-    per_measure: dict[str, pd.DataFrame] = {}
+    parts = {m: p[p[area_col].notna()] for m, p in parts.items()}
+    present = [m for m in order if m in parts]
+    tables: dict[str, pd.DataFrame] = {}
     reasons: dict[str, dict[str, str]] = {}
     for measure in present:
-        frame = _measure_frame(long, measure, area_col)
+        frame = _measure_frame(parts[measure], measure, area_col)
         why = _availability(frame, info, measure)
         wanted = [m for m in DOMAIN_MEASURES if m not in why]
         table = _summarise(frame, n, wanted)
@@ -135,26 +223,105 @@ def _summaries(con: Con, release: str, level: str) -> tuple[pd.DataFrame, dict]:
             if m not in table.columns:
                 table[m] = np.nan
                 table[f"rank_{m}"] = pd.NA
-        per_measure[measure] = table.set_index("area_code")
-        reasons[measure] = {m: r for m, r in why.items() if m in DOMAIN_MEASURES}
+        tables[measure] = table.set_index("area_code")
+        reasons[measure] = why
+    scales, scale_why = _scales(parts, area_col, info)
+    head = tables["imd"].join(scales.set_index("area_code"), how="left")
+    return _Level(n=len(head), head=_records(head),
+                  domains={m: _records(t) for m, t in tables.items() if m != "imd"},
+                  reasons=reasons, unavailable={**reasons["imd"], **scale_why})
 
-    head = per_measure["imd"].reset_index()
-    scales, scale_why = _scales(long, area_col, info)
-    head = head.merge(scales, on="area_code", how="left")
-    unavailable = {**reasons["imd"], **scale_why}
 
-    domains_col = []
-    for code in head["area_code"]:
+def _ranks(row: dict | None, measures) -> dict[str, int | None] | None:
+    if row is None:
+        return None
+    return {m: (int(row[f"rank_{m}"]) if row.get(f"rank_{m}") is not None else None)
+            for m in measures}
+
+
+class _Release:
+    """One release summarised on both bases (its published authorities and today's), with
+    the pairing of the two; built once per request."""
+
+    def __init__(self, con: Con, release: str, levels=("published", "current")):
+        self.release = release
+        self.info = _release_info(con, release)
+        self.order = list(queries.measures(con)["measure"])
+        parts = _split(queries.all_measure_ranks(con, release))
+        cols = {"published": "published_lad_code", "current": "lad24_code",
+                "region": "region_code"}
+        self.levels = {lv: _level(parts, self.info, cols[lv], self.order) for lv in levels}
+        for lv, level in self.levels.items():
+            level.names = _names(con, release, lv)
+        if "published" in levels and "current" in levels:
+            self.overlaps = geography.authority_overlaps(con, release)
+            pairs = geography.counterparts(self.overlaps)
+            self.p2c = dict(zip(pairs["published_code"], pairs["lad24_code"]))
+            self.c2p = dict(zip(pairs["lad24_code"], pairs["published_code"]))
+            self.moved = geography.moved_lsoas(con, release)
+            self.notes = geography.notes_by_authority(release, self.overlaps, self.moved)
+
+    def authority(self, code: str, basis: str) -> dict:
+        """The summary object of one authority on one basis (published | current)."""
+        level = self.levels[basis]
+        row = level.head[code]
+        obj = {"area_code": code, "area_name": level.names.get(code),
+               "release": self.release, "lsoa_count": int(row["lsoa_count"])}
+        obj.update(_record(row, SUMMARY_MEASURES))
+        for name in SCALES:
+            obj[f"{name}_estimated"] = True if obj[name] is not None else None
+            obj[f"{name}_precision"] = row.get(f"{name}_precision")
+        obj["n_areas"] = level.n
+        obj["rank_basis"] = basis
+        pub = code if basis == "published" else self.c2p.get(code)
+        cur = code if basis == "current" else self.p2c.get(code)
+        obj.update(self._cross(pub, cur, None))
+        obj["headline_rank_measure"] = HEADLINE_RANK_MEASURE
+        obj["headline_rank_label"] = HEADLINE_RANK_LABEL
         domains = {}
-        for measure in present:
-            if measure == "imd":
-                continue
-            row = per_measure[measure].loc[code] if code in per_measure[measure].index else None
-            domains[measure] = _record(row, DOMAIN_MEASURES) | (
-                {"unavailable": reasons[measure]} if reasons[measure] else {})
-        domains_col.append(domains)
-    head["domains"] = domains_col
-    return head, unavailable
+        for measure, table in level.domains.items():
+            d = _record(table.get(code), DOMAIN_MEASURES)
+            d.update(self._cross(pub, cur, measure, keys=False))
+            reasons = self.levels[basis].reasons.get(measure)
+            if reasons:
+                d["unavailable"] = reasons
+            domains[measure] = d
+        obj["domains"] = domains
+        obj["unavailable"] = {m: r for m, r in level.unavailable.items() if obj.get(m) is None}
+        obj["notes"] = list(self.notes[basis].get(code, []))
+        return obj
+
+    def _cross(self, pub: str | None, cur: str | None, measure: str | None,
+               keys: bool = True) -> dict:
+        """Ranks of the same place on both bases (for the IMD when ``measure`` is None)."""
+        out = {}
+        for basis, code in (("published", pub), ("current", cur)):
+            level = self.levels[basis]
+            if measure is None:
+                row, measures = level.head.get(code), SUMMARY_MEASURES
+            else:
+                row, measures = level.domains.get(measure, {}).get(code), DOMAIN_MEASURES
+            if keys:
+                out[f"{basis}_code"] = code
+                out[f"{basis}_name"] = level.names.get(code) if code else None
+            out[f"ranks_{basis}"] = _ranks(row, measures)
+            out[f"n_{basis}"] = level.n
+        return out
+
+    def rank_values(self, values: dict) -> dict:
+        """Where an area with these IMD summary values would rank on each basis (1 = most
+        deprived; ties take the better rank)."""
+        out = {}
+        for basis in ("published", "current"):
+            level = self.levels[basis]
+            ranks = {}
+            for m in SUMMARY_MEASURES:
+                v = values.get(m)
+                col = [r[m] for r in level.head.values() if r.get(m) is not None]
+                ranks[m] = (sum(x > v for x in col) + 1) if v is not None and col else None
+            out[f"ranks_{basis}"] = ranks
+            out[f"n_{basis}"] = level.n
+        return out
 
 
 def _record(row, measures) -> dict:
@@ -180,59 +347,96 @@ def all_summaries(con: Con, release: str, *, current: bool = False) -> list[dict
     ``current=False`` (the default) summarises the release for the authorities it was
     published with (LAD 2013 for IoD 2015, LAD 2019 for 2019, LAD 2024 for 2025, the
     post-2009 authorities for 2010), as MHCLG's File 10 does; ``current=True`` uses the
-    April 2024 authorities through the ONS lookups, so releases can be compared.
-    Proportions are fractions; a measure that cannot be computed is None with its reason
-    under ``unavailable``.
+    April 2024 authorities, each LSOA counted whole in one of them by
+    :data:`ASSIGNMENT_RULE`, so releases can be compared.
+
+    Each measure is weighted by its own population (:mod:`inequality.measures`: Employment
+    by the working-age population, IDACI by children aged 0-15, IDAOPI by people aged 60+,
+    the rest by the total population). Proportions are fractions; a measure that cannot be
+    computed is None with its reason under ``unavailable``.
+
+    Keys of each summary (besides the measures ``avg_rank`` ... ``employment_scale``):
+
+    * ``rank_<measure>``, ``n_areas``: rank among the authorities of ``rank_basis``
+      (``"published"`` or ``"current"``, the basis asked for);
+    * ``published_code``, ``published_name``, ``ranks_published`` (``{measure: rank}``),
+      ``n_published``: the release's own authority that is the same place and MHCLG's
+      ranking (None where it did not exist, e.g. Cumberland before 2023);
+    * ``current_code``, ``current_name``, ``ranks_current``, ``n_current``: the same for
+      today's (April 2024) authorities (None where the published one was merged away);
+    * ``headline_rank_measure`` (``"avg_score"``) and ``headline_rank_label``;
+    * ``income_scale_estimated`` / ``employment_scale_estimated`` (True: rate x population,
+      File 7 publishes no counts) and ``<scale>_precision`` (the unit it is rounded to);
+    * ``notes``: sentences where the published and today's authority hold different LSOAs;
+    * ``domains``: each domain's measures, ``rank_<measure>``, ``ranks_published``,
+      ``n_published``, ``ranks_current``, ``n_current`` and ``unavailable``.
     """
-    level = "current" if current else "published"
-    head, unavailable = _summaries(con, release, level)
-    names = _names(con, release, level)
-    n_areas = len(head)
-    return [_summary_object(row, names, release, unavailable, n_areas)
-            for _, row in head.iterrows()]
-
-
-def _summary_object(row, names, release, unavailable, n_areas) -> dict:
-    obj = {"area_code": row["area_code"], "area_name": names.get(row["area_code"]),
-           "release": release, "lsoa_count": int(row["lsoa_count"])}
-    obj.update(_record(row, SUMMARY_MEASURES))
-    obj["n_areas"] = n_areas
-    obj["domains"] = row["domains"]
-    obj["unavailable"] = {m: r for m, r in unavailable.items() if obj.get(m) is None}
-    return obj
+    basis = "current" if current else "published"
+    rel = _Release(con, release)
+    return [rel.authority(code, basis) for code in rel.levels[basis].head]
 
 
 def area_summary(con: Con, area_code: str, release: str, *, current: bool = True) -> dict:
     """One area's summary: a current (or, with ``current=False``, published) authority ranked
-    among all authorities, a region ranked among regions, or England.
+    among all authorities on both bases (see :func:`all_summaries` for the keys), a region
+    ranked among regions, or England.
     """
     if area_code == ENGLAND:
         return _england(con, release)
     if area_code.startswith("E12"):
-        head, unavailable = _summaries(con, release, "region")
-        names = _names(con, release, "region")
-        row = head[head["area_code"] == area_code]
-        if row.empty:
+        rel = _Release(con, release, levels=("region",))
+        level = rel.levels["region"]
+        if area_code not in level.head:
             raise UnknownArea(f"region {area_code!r} is not an English region (E12000001 to "
                               "E12000009)")
-        return _summary_object(row.iloc[0], names, release, unavailable, len(head))
-    level = "current" if current else "published"
-    head, unavailable = _summaries(con, release, level)
-    row = head[head["area_code"] == area_code]
-    if row.empty:
+        return _region_object(rel, area_code)
+    basis = "current" if current else "published"
+    rel = _Release(con, release)
+    if area_code not in rel.levels[basis].head:
         hint = ("; use --current to summarise by today's (2024) authorities" if not current
                 else "; run `python -m inequality summary --all --current --release "
                      f"{release} --json` to list codes")
         raise UnknownArea(f"{area_code!r} is not a{' published' if not current else ' current'} "
                           f"local authority of {release}{hint}")
-    return _summary_object(row.iloc[0], _names(con, release, level), release, unavailable,
-                           len(head))
+    return rel.authority(area_code, basis)
+
+
+def _no_cross() -> dict:
+    return {"published_code": None, "published_name": None, "ranks_published": None,
+            "n_published": None, "current_code": None, "current_name": None,
+            "ranks_current": None, "n_current": None,
+            "headline_rank_measure": HEADLINE_RANK_MEASURE,
+            "headline_rank_label": HEADLINE_RANK_LABEL}
+
+
+def _region_object(rel: _Release, code: str) -> dict:
+    level = rel.levels["region"]
+    row = level.head[code]
+    obj = {"area_code": code, "area_name": level.names.get(code), "release": rel.release,
+           "lsoa_count": int(row["lsoa_count"])}
+    obj.update(_record(row, SUMMARY_MEASURES))
+    for name in SCALES:
+        obj[f"{name}_estimated"] = True if obj[name] is not None else None
+        obj[f"{name}_precision"] = row.get(f"{name}_precision")
+    obj["n_areas"] = level.n
+    obj["rank_basis"] = "region"
+    obj.update(_no_cross())
+    obj["domains"] = {}
+    for measure, table in level.domains.items():
+        d = _record(table.get(code), DOMAIN_MEASURES)
+        if level.reasons.get(measure):
+            d["unavailable"] = level.reasons[measure]
+        obj["domains"][measure] = d
+    obj["unavailable"] = {m: r for m, r in level.unavailable.items() if obj.get(m) is None}
+    obj["notes"] = []
+    return obj
 
 
 def lsoa_set_summary(con: Con, release: str, codes=None) -> dict:
     """The summary measures of one set of LSOAs (all of England when ``codes`` is None):
-    the IMD's measures, income and employment scale, and each domain's, computed from
-    national ranks, with the reason for anything the release cannot support. No ranks."""
+    the IMD's measures, income and employment scale (estimated, rounded, flagged), and each
+    domain's, computed from national ranks with each measure weighted by its own population,
+    with the reason for anything the release cannot support. No ranks."""
     info = _release_info(con, release)
     long = queries.all_measure_ranks(con, release)
     if codes is not None:
@@ -243,24 +447,34 @@ def lsoa_set_summary(con: Con, release: str, codes=None) -> dict:
     n = int(info["lsoa_count"])
     out = {"release": release, "geography": info["geography"],
            "lsoa_count": int(long["lsoa_code"].nunique()), "domains": {}, "unavailable": {}}
-    loaded = set(long["measure"].unique())
-    for measure in [m for m in queries.measures(con)["measure"] if m in loaded]:
-        frame = _measure_frame(long, measure, "group")
+    parts = _split(long)
+    for measure in [m for m in queries.measures(con)["measure"] if m in parts]:
+        frame = _measure_frame(parts[measure], measure, "group")
         why = _availability(frame, info, measure)
         wanted = [m for m in DOMAIN_MEASURES if m not in why]
         row = _summarise(frame, n, wanted).iloc[0] if wanted else pd.Series(dtype=float)
         values = {m: plain(row.get(m)) for m in DOMAIN_MEASURES}
         if measure == "imd":
             out.update(values)
-            out["unavailable"].update({m: r for m, r in why.items() if m in DOMAIN_MEASURES})
+            out["unavailable"].update(why)
         else:
             out["domains"][measure] = values | ({"unavailable": why} if why else {})
-    scales, scale_why = _scales(long, "group", info)
-    for m in ("income_scale", "employment_scale"):
+    scales, scale_why = _scales(parts, "group", info)
+    for m in SCALES:
         out[m] = plain(scales.iloc[0][m])
+        out[f"{m}_estimated"] = True if out[m] is not None else None
+        out[f"{m}_precision"] = plain(scales.iloc[0][f"{m}_precision"])
     out["unavailable"].update(scale_why)
     out["unavailable"] = {m: r for m, r in out["unavailable"].items() if out.get(m) is None}
     return out
+
+
+def rank_among_authorities(con: Con, release: str, values: dict) -> dict:
+    """Where an area with these IMD summary values (e.g. a custom area's
+    :func:`lsoa_set_summary`) would rank among the release's published authorities and among
+    today's: ``ranks_published``, ``n_published``, ``ranks_current``, ``n_current`` (1 = most
+    deprived; an area equal to an authority shares its rank)."""
+    return _Release(con, release).rank_values(values)
 
 
 def _england(con: Con, release: str) -> dict:
@@ -271,9 +485,15 @@ def _england(con: Con, release: str) -> dict:
     for m in SUMMARY_MEASURES:
         obj[m] = s[m]
         obj[f"rank_{m}"] = None
+    for m in SCALES:
+        obj[f"{m}_estimated"] = s[f"{m}_estimated"]
+        obj[f"{m}_precision"] = s[f"{m}_precision"]
     obj["n_areas"] = 1
+    obj["rank_basis"] = None
+    obj.update(_no_cross())
     obj["domains"] = {}
     obj["unavailable"] = s["unavailable"]
+    obj["notes"] = []
     return obj
 
 
@@ -292,15 +512,17 @@ def _area_counts(counts: pd.DataFrame, area_code: str) -> pd.DataFrame:
 def decile_tracking(con: Con, area_code: str, measure: str = "imd") -> dict:
     """Count and share of an area's LSOAs in each national decile, for every release.
 
-    Each release is counted on its own LSOA geography and assigned to current (2024)
-    authorities through the ONS lookups. Where a release publishes no decile (2010), the
-    decile is ceil(10 x rank / N), the rule the later releases follow.
+    Each release is counted on its own LSOA geography, each LSOA whole in one current (2024)
+    authority by :data:`ASSIGNMENT_RULE` (returned as ``assignment_rule``). Where a release
+    publishes no decile (2010), the decile is ceil(10 x rank / N), the rule the later releases
+    follow.
     """
     place = queries.area(con, area_code)
     counts = _area_counts(queries.decile_counts(con, measure), area_code)
     rel = queries.releases(con).set_index("release")
     out = {"area_code": area_code, "area_name": place["area_name"], "measure": measure,
-           "releases": {}, "boundary_notes": boundary_notes(con, area_code)}
+           "releases": {}, "boundary_notes": boundary_notes(con, area_code),
+           "assignment_rule": ASSIGNMENT_RULE}
     for release in rel.index:
         part = counts[counts["release"] == release]
         if part.empty:
@@ -340,10 +562,15 @@ def transitions(con: Con, area_code: str, from_release: str, to_release: str,
                 measure: str = "imd") -> dict:
     """LSOA movement between the national deciles of two releases.
 
-    Through the ONS LSOA lookups: unchanged (U) LSOAs count once; an LSOA that split (S) or
-    was redrawn irregularly (X) counts 1/k towards each of its k successors; merged (M)
-    LSOAs each count in full towards their shared successor. The matrix rows are the older
-    release's decile, columns the newer's.
+    The unit is the older release's LSOA, counted whole in the one current authority
+    :data:`ASSIGNMENT_RULE` gives it, exactly as decile tracking counts it: the matrix rows
+    (the older release's decile) add up to the area's LSOAs in decile tracking for the older
+    release, less any without a decile on both sides (``unmatched``). Through the ONS LSOA
+    lookups: an unchanged (U) LSOA counts once in its successor's decile; an LSOA that split
+    (S) or was redrawn irregularly (X) shares its one count equally among its k successors'
+    deciles (1/k each), wherever they lie; merged (M) LSOAs each count once towards their
+    shared successor's decile. The columns are the newer release's decile; their totals
+    need not equal the newer release's tracking counts, since newer LSOAs are not the unit.
     """
     pairs = queries.lsoa_transitions(con, from_release, to_release, area_code, measure)
     complete = pairs.dropna(subset=["decile_from", "decile_to"])
