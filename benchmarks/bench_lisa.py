@@ -18,8 +18,9 @@ import shapely
 from _common import median_time
 
 from inequality import config, db, queries
-from inequality.services import hidden
+from inequality.etl import spatial
 from inequality.metrics import hidden as hm
+from inequality.services import hidden
 
 RELEASE_ON = {"lsoa11": "iod2019", "lsoa21": "iod2025"}
 AREA = "E06000052"  # Cornwall: the largest rural unitary authority
@@ -46,13 +47,12 @@ def main(path: str | None = None) -> None:
             print(f"queen weights {geography}: median {med:.2f} s over 3 runs "
                   f"({len(codes):,} LSOAs, {vertices:,} vertices, {len(attached)} island(s) "
                   f"attached; runs {[round(x, 2) for x in runs]})")
-            wts = hidden.Weights(geography, w, attached, "boundaries")
-            for measure in ("imd", "income"):
+            for measure in spatial.CACHED_MEASURES:
                 med, runs = median_time(
-                    lambda m=measure: hidden.compute_national_lisa(con, release, m, wts),
+                    lambda m=measure: spatial.compute_national_lisa(con, release, m, w),
                     runs=3)
                 print(f"Local Moran's I {release} {measure}: median {med:.2f} s over 3 runs "
-                      f"({hidden.PERMUTATIONS} permutations; runs "
+                      f"({spatial.PERMUTATIONS} permutations; runs "
                       f"{[round(x, 2) for x in runs]})")
         for release in RELEASE_ON.values():
             hidden._MEMO.clear()

@@ -6,8 +6,9 @@ the patch, with the area's data to download."""
 import streamlit as st
 
 from inequality.app import cache, data, state, widgets
-from inequality.present import charts, tables, text
-from inequality.services import custom_areas, hidden
+from inequality.present import charts, hidden, tables, text
+from inequality.present.charts import hidden as hidden_charts
+from inequality.services import custom_areas
 
 cache.require_db()
 lib = custom_areas
@@ -258,7 +259,7 @@ if area is not None:
     if rep is not None:
         st.markdown("**What you can say**")
         st.caption("Each sentence carries its figure and its source; copy it as it is.")
-        st.markdown("\n".join(f"- {text.plain(line)}" for line in hidden.quotable(rep)))
+        st.markdown("\n".join(f"- {text.plain(line)}" for line in data.hidden_quotable(rep)))
         s = rep["summary"]
         flat = hidden.flagged_csv_frame(rep)
         st.markdown(f"**Flagged neighbourhoods**: {s['flagged_count']} of "
@@ -278,7 +279,7 @@ if area is not None:
             st.info(rep["unavailable"].get("rural_urban", "No rural-urban classification."))
         else:
             ru_long, ru_table = frames
-            widgets.chart(hidden.rural_urban_chart(ru_long))
+            widgets.chart(hidden_charts.rural_urban_chart(ru_long))
             people = [c for c in ("population", "income-deprived people") if c in ru_table]
             ru_table[people] = ru_table[people].round(0)
             widgets.table(ru_table.dropna(axis=1, how="all"),

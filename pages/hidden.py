@@ -4,8 +4,8 @@ average, with every reason in plain words, for an authority or a ward."""
 import streamlit as st
 
 from inequality.app import cache, data, state, widgets
-from inequality.present import text
-from inequality.services import hidden
+from inequality.present import hidden, text
+from inequality.present.charts import hidden as charts
 
 cache.require_db()
 widgets.page_header(
@@ -56,12 +56,12 @@ else:
         widgets.footer()
         st.stop()
 
-choices = [m for m in hidden.LISA_DOMAINS
+choices = [m for m in data.HIDDEN_DOMAINS
            if m in set(data.measures(release)["measure"])]
-default = [m for m in hidden.DEFAULT_DOMAINS if m in choices]
+default = [m for m in data.HIDDEN_DEFAULT_DOMAINS if m in choices]
 domains = st.multiselect(
     "Also look for spatial pockets on these domains (the IMD is always tested)", choices,
-    default=default, format_func=lambda m: hidden.SHORT.get(m, m), key="hidden_domains",
+    default=default, format_func=lambda m: data.HIDDEN_SHORT.get(m, m), key="hidden_domains",
     help="Income is ready at once; other domains are computed for all of England the first "
          "time they are asked for (a few seconds).")
 state.show_notices()
@@ -69,7 +69,7 @@ state.show_notices()
 with st.spinner("Measuring hidden deprivation (spatial statistics for all of England)..."):
     try:
         rep = data.hidden_report(code, release, tuple(domains))
-    except hidden.UnknownArea as exc:
+    except data.UnknownArea as exc:
         st.warning(str(exc))
         widgets.footer()
         st.stop()
@@ -104,7 +104,7 @@ c4.metric("Moran's I", "not available" if gm.get("I") is None
 
 st.subheader("What you can say")
 st.caption("Each sentence carries its figure and its source; copy it as it is.")
-st.markdown("\n".join(f"- {text.plain(line)}" for line in hidden.quotable(rep)))
+st.markdown("\n".join(f"- {text.plain(line)}" for line in data.hidden_quotable(rep)))
 
 # --- the map ----------------------------------------------------------------------------------
 st.subheader("Where they are")
@@ -126,7 +126,7 @@ else:
 
 # --- the flagged list -------------------------------------------------------------------------
 st.subheader("Flagged neighbourhoods and why")
-tags = {t: label for t, (label, _w) in hidden.REASON_TAGS.items()
+tags = {t: label for t, (label, _w) in data.HIDDEN_REASONS.items()
         if s["by_reason"].get(t, 0)}
 shown_tags = st.multiselect("Show neighbourhoods flagged because they are", list(tags),
                             default=list(tags), format_func=lambda t: f"{tags[t]} "
@@ -154,7 +154,7 @@ if frames is None:
     st.info(rep["unavailable"].get("rural_urban", "No rural-urban classification."))
 else:
     long, ru_table = frames
-    widgets.chart(hidden.rural_urban_chart(long))
+    widgets.chart(charts.rural_urban_chart(long))
     note = rep["unavailable"].get("rural_urban_people")
     widgets.table(ru_table, f"hidden_rural_urban_{code}_{release}.csv",
               "Rural-Urban Classification of each LSOA ("
@@ -175,16 +175,16 @@ for m, o in rep["outside"].items():
     if frame is None:
         st.info(o["reason"][0].upper() + o["reason"][1:] + ".")
         continue
-    widgets.chart(hidden.outside_chart(frame))
+    widgets.chart(charts.outside_chart(frame))
     widgets.table(frame, f"hidden_outside_{m}_{code}_{release}.csv", percent=("share",))
 
 # --- profile --------------------------------------------------------------------------------
 st.subheader("The shape of the place")
 pf = hidden.profile_frame(rep)
-widgets.chart(hidden.profile_chart(pf, prof["profile_label"]))
+widgets.chart(charts.profile_chart(pf, prof["profile_label"]))
 st.caption(f"Bars: share of its LSOAs in each national {prof['label']} decile. Dashed orange "
            f"line: the nearest ONS template ({prof['profile_label'].lower()}).")
-dist_text = ", ".join(f"{hidden.hm.ONS_PROFILES[k][0].lower()} {v:.1f}"
+dist_text = ", ".join(f"{hidden.ONS_PROFILES[k][0].lower()} {v:.1f}"
                       for k, v in prof["distances"].items())
 lines = [f"Its LSOAs' spread across England's {prof['label']} deciles is closest to the ONS "
          f"**{prof['profile_label'].lower()}** (distance in percentage points: {dist_text})."]
@@ -212,7 +212,7 @@ for m, li in rep["lisa"].items():
                 f"{rep['parameters']['alpha']:.0%} false discovery rate.{extra}")
 for key, reason in rep["unavailable"].items():
     if key.startswith("lisa_"):
-        st.caption(f"{hidden.SHORT.get(key[5:], key[5:])}: {reason}.")
+        st.caption(f"{data.HIDDEN_SHORT.get(key[5:], key[5:])}: {reason}.")
 
 with st.expander("All neighbourhoods: national decile beside the decile within the place"):
     ln = hidden.local_national_frame(rep)

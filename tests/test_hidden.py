@@ -4,6 +4,8 @@ the fixture database (Hartlepool E06000001, urban; Rutland E06000017, rural)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -13,14 +15,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from apptest import ok
 from streamlit.testing.v1 import AppTest
 
-from apptest import ok
-
-from inequality.services import hidden
 from inequality import queries
 from inequality.cli import main
 from inequality.metrics.hidden import QUADRANTS, queen_weights
+from inequality.present import hidden as shaped
+from inequality.present import maps
+from inequality.present.charts import hidden as charts
+from inequality.services import hidden
 
 ROOT = Path(__file__).resolve().parent.parent
 HARTLEPOOL, RUTLAND = "E06000001", "E06000017"
@@ -145,7 +149,7 @@ def test_no_population_means_not_available_never_a_guess(con):
     o = hidden.report(con, RUTLAND, "iod2025")["outside"]["income"]
     assert not o["available"] and o["table"] is None
     assert "population" in o["reason"] and "estimate" not in o
-    assert hidden.outside_frame(o) is None
+    assert shaped.outside_frame(o) is None
 
 
 def test_ward_and_custom_sets(con):
@@ -184,7 +188,8 @@ def test_json_is_strict_and_quotable(con):
 
 def test_map_highlights_flagged_and_explains(con):
     rep = hidden.report(con, RUTLAND, "iod2025")
-    deck, legend, _notes = hidden.hidden_deck(con, rep)
+    frame, _notes = hidden.map_frame(con, rep)
+    deck, legend = maps.hidden_deck(frame, rep["n_national"])
     text = deck.to_json()
     spec = json.loads(text)
     ids = [layer["id"] for layer in spec["layers"]]
@@ -204,6 +209,101 @@ def test_map_highlights_flagged_and_explains(con):
     assert ("flagged-other" in ids) == (thin > 0)
     assert "{why}" in deck._tooltip["html"]
     assert "Thick orange outline" in legend
+
+
+# --- the page's tables and charts (inequality.present) ------------------------------------------
+
+def test_rural_urban_frames_split_each_group_across_the_ten_deciles(con):
+    rep = hidden.report(con, RUTLAND, "iod2019")
+    long, table = shaped.rural_urban_frames(rep)
+    ru = rep["rural_urban"]
+    groups = ru[ru["level"] != "all"]
+    assert len(table) == len(groups) and len(long) == 10 * len(groups)
+    assert table["rural-urban class"].tolist()[:2] == ["All Rural", "All Urban"]
+    by_group = long.groupby("group", sort=False)
+    assert (by_group.size() == 10).all()
+    assert np.allclose(by_group["share"].sum(), 1.0)
+    assert by_group["lsoas"].sum().tolist() == table["LSOAs"].tolist()
+    assert table["LSOAs"].tolist() == groups["lsoa_count"].tolist()
+    assert long["decile_label"].iloc[0] == "1 most deprived"
+    spec = charts.rural_urban_chart(long).to_dict()
+    assert spec["encoding"]["y"]["sort"] == table["rural-urban class"].tolist()
+    # IoD 2010 (2001 LSOAs) has no rural-urban classification
+    assert shaped.rural_urban_frames(hidden.report(con, RUTLAND, "iod2010")) is None
+
+
+def test_outside_frame_people_and_shares_match_the_report(con):
+    o = hidden.report(con, HARTLEPOOL, "iod2019")["outside"]["income"]
+    frame = shaped.outside_frame(o)
+    t = o["table"].set_index("max_decile")
+    assert frame["threshold"].tolist() == ["most deprived 10%"] * 2 + ["most deprived 20%"] * 2
+    assert np.allclose(frame.groupby("threshold")["share"].sum(), 1.0)
+    outside = frame[frame["where"].str.startswith("outside")]
+    assert outside["share"].tolist() == pytest.approx(t["share_outside"].tolist())
+    assert outside["people"].tolist() == [round(x) for x in t["deprived_outside"]]
+    spec = charts.outside_chart(frame).to_dict()
+    assert spec["encoding"]["color"]["scale"]["domain"] == ["inside", "outside"]
+
+
+def test_profile_frame_is_the_place_beside_its_ons_template(con):
+    rep = hidden.report(con, RUTLAND, "iod2019")
+    frame = shaped.profile_frame(rep)
+    prof = rep["profile"]
+    assert frame["decile"].tolist() == list(range(1, 11))
+    assert frame["lsoas"].sum() == rep["lsoa_count"]
+    assert frame["share"].tolist() == pytest.approx(prof["deciles"]["share"].tolist())
+    assert frame["template"].tolist() == pytest.approx(
+        [x / 100 for x in shaped.ONS_PROFILES[prof["profile"]][1]])
+    spec = charts.profile_chart(frame, prof["profile_label"]).to_dict()
+    assert len(spec["layer"]) == 2
+
+
+def test_local_national_frame_lists_every_lsoa_by_national_rank(con):
+    rep = hidden.report(con, HARTLEPOOL, "iod2025")
+    frame = shaped.local_national_frame(rep)
+    assert len(frame) == rep["lsoa_count"]
+    assert set(frame["LSOA"]) == set(rep["lsoas"]["lsoa_code"])
+    assert frame["national IMD rank"].is_monotonic_increasing
+    assert frame["flagged"].sum() == rep["summary"]["flagged_count"]
+    assert frame["decile within the place"].between(1, 10).all()
+
+
+def test_flagged_csv_and_markdown_carry_every_reason(con):
+    rep = hidden.report(con, HARTLEPOOL, "iod2019")
+    flagged = rep["flagged"]
+    flat = shaped.flagged_csv_frame(rep)
+    assert flat["lsoa_code"].tolist() == flagged["lsoa_code"].tolist()
+    assert [r.split(" | ") for r in flat["reasons"]] == [list(r) for r in flagged["reasons"]]
+    assert [t.split(", ") for t in flat["reason_tags"]] == [list(t) for t in
+                                                            flagged["reason_tags"]]
+    text = shaped.reasons_markdown(flagged)
+    assert text.count("\n- **") + 1 == len(flagged)
+    assert text.count("\n    - ") == sum(len(r) for r in flagged["reasons"])
+    for r in flagged.itertuples():
+        assert f"({r.lsoa_code})" in text and f"IMD decile {r.imd_decile}:" in text
+    assert shaped.reasons_markdown(flagged.iloc[0:0]) == ""
+
+
+# --- layers --------------------------------------------------------------------------------------
+
+def _modules_after(statement: str) -> set[str]:
+    """Top-level and inequality modules a fresh interpreter holds after ``statement``."""
+    code = f"import sys; {statement}; print('\\n'.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True).stdout
+    return set(out.split())
+
+
+def test_the_build_imports_no_service_and_the_services_draw_nothing():
+    after_build = _modules_after("import inequality.etl.build")
+    assert "inequality.etl.spatial" in after_build
+    assert not {m for m in after_build if m.startswith("inequality.services")}
+    after_services = _modules_after("import inequality.services.hidden, "
+                                    "inequality.services.health")
+    drawing = {"altair", "pydeck", "matplotlib", "jinja2", "weasyprint", "streamlit"}
+    assert not drawing & {m.split(".")[0] for m in after_services}
+    assert not {m for m in after_services if m.startswith(("inequality.etl.build",
+                                                            "inequality.present"))}
 
 
 # --- the command ---------------------------------------------------------------------------------

@@ -151,6 +151,18 @@ health_gradient = cached(_health_gradient)
 
 # --- hidden deprivation ----------------------------------------------------------------------
 
+#: Domains a reader can test for pockets besides the IMD, those tested unless asked, their
+#: short names, and the kinds of reason an LSOA is flagged for (tag -> (label, weight)).
+HIDDEN_DOMAINS = hidden.LISA_DOMAINS
+HIDDEN_DEFAULT_DOMAINS = hidden.DEFAULT_DOMAINS
+HIDDEN_SHORT = hidden.SHORT
+HIDDEN_REASONS = hidden.REASON_TAGS
+#: Raised for a place hidden deprivation cannot be measured in (the message says why).
+UnknownArea = queries.UnknownArea
+#: Plain sentences, each with its figure and source, from a report (no database: not cached).
+hidden_quotable = hidden.quotable
+
+
 def _hidden_report(con, area_code: str, release: str, domains: tuple[str, ...]) -> dict:
     return hidden.report(con, area_code, release, domains=domains)
 
@@ -166,7 +178,10 @@ def hidden_report(area_code: str, release: str, domains: tuple[str, ...]) -> dic
 
 
 def _hidden_deck(con, area_code, release, domains, basemap):
-    return hidden.hidden_deck(con, hidden_report(area_code, release, domains), basemap=basemap)
+    rep = hidden_report(area_code, release, domains)
+    frame, notes = hidden.map_frame(con, rep)
+    deck_, legend = maps.hidden_deck(frame, rep["n_national"], basemap=basemap)
+    return deck_, legend, notes
 
 
 _hidden_deck_cached = cached_resource(_hidden_deck)

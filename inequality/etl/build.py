@@ -27,7 +27,7 @@ import pyarrow as pa
 from .. import config
 from ..geography import ASSIGNMENT_SQL
 from . import fetch
-from ..services.hidden import derive_spatial
+from .spatial import derive_spatial
 from .readers import READERS, ReaderError
 from .readers.iod import MEASURES
 from .sources import RELEASES, SOURCES, Source

@@ -557,3 +557,81 @@ def deck(m: Choropleth, *, basemap: bool = False, height: int = 560,
     # as "no basemap" (map_style=None would make Streamlit fetch its own CARTO style).
     return CompactDeck(layers=layers, initial_view_state=m.view, tooltip=tooltip,
                        map_provider=None, height=height, raw=raw)
+
+
+# --- hidden deprivation ----------------------------------------------------------------------
+
+#: Outline of the strongest flags (deprived, hidden by the overall index, pocket, cluster).
+FLAG_COLOUR = [255, 94, 0]
+#: Outline of the other flags (far from services, locally most deprived).
+WEAK_FLAG_COLOUR = [255, 192, 138]
+
+
+def hidden_deck(frame: pd.DataFrame, n_national: int, *, basemap: bool = False,
+                height: int = 560) -> tuple[CompactDeck, str]:
+    """The hidden-deprivation map: every LSOA coloured by national IMD decile (viridis, dark =
+    most deprived), flagged LSOAs outlined in orange (thick: ``strong``), the reasons in the
+    tooltip.
+
+    ``frame`` is :func:`inequality.services.hidden.map_frame`'s (the report's LSOAs with their
+    display geometry); ``n_national`` the number of LSOAs in England in the release. Returns
+    ``(deck, legend_html)``.
+    """
+    shapes = shapely.from_wkb([bytes(b) for b in frame["wkb"]])
+    colours, legend = classify(frame["imd_decile"], "decile", n_national)
+    props = []
+    for i, r in enumerate(frame.itertuples(index=False)):
+        reasons = list(r.reasons) if isinstance(r.reasons, list) else []
+        # the tooltip renderer escapes values itself: plain text, one reason per line
+        props.append({
+            "code": r.lsoa_code, "name": str(r.lsoa_name or r.lsoa_code),
+            "ward": str(r.ward_name) if isinstance(r.ward_name, str) else "–",
+            "ruc": str(r.ruc_name) if isinstance(r.ruc_name, str) else "–",
+            "imd": "–" if pd.isna(r.imd_decile) else int(r.imd_decile),
+            "local": "–" if pd.isna(r.local_decile) else int(r.local_decile),
+            "why": ("\n".join("• " + t for t in reasons) if reasons else "Not flagged."),
+            "c": colours[i].tolist()})
+    flagged = np.array([bool(x) for x in frame["flagged"]])
+    strong = np.array([bool(x) for x in frame["strong"]])
+    fill = pdk.Layer("PolygonLayer", data="__HLSOAS__", id="hidden-lsoas", pickable=True,
+                     stroked=True, filled=True, opacity=0.85, get_polygon="p",
+                     get_fill_color="c", get_line_color=[255, 255, 255],
+                     line_width_min_pixels=0.5, auto_highlight=True,
+                     highlight_color=[255, 128, 0, 200])
+    raw = {"__HLSOAS__": polygon_rows(shapes, props)}
+    layers = [fill]
+    weak = flagged & ~strong
+    if weak.any():
+        raw["__HWEAK__"] = polygon_rows(shapes[weak], [{} for _ in np.flatnonzero(weak)])
+        layers.append(pdk.Layer("PolygonLayer", data="__HWEAK__", id="flagged-other",
+                                pickable=False, stroked=True, filled=False, get_polygon="p",
+                                get_line_color=WEAK_FLAG_COLOUR + [255],
+                                line_width_min_pixels=1.5))
+    if strong.any():
+        raw["__HFLAG__"] = polygon_rows(shapes[strong], [{"code": c} for c in
+                                                         frame["lsoa_code"][strong]])
+        layers += [
+            pdk.Layer("PolygonLayer", data="__HFLAG__", id="flag-halo", pickable=False,
+                      stroked=True, filled=False, get_polygon="p",
+                      get_line_color=[0, 0, 0, 255], line_width_min_pixels=5),
+            pdk.Layer("PolygonLayer", data="__HFLAG__", id="flagged", pickable=False,
+                      stroked=True, filled=False, get_polygon="p",
+                      get_line_color=FLAG_COLOUR + [255], line_width_min_pixels=3)]
+    bounds = (frame["min_lon"].min(), frame["min_lat"].min(), frame["max_lon"].max(),
+              frame["max_lat"].max())
+    tooltip = {"html": "<b>{name}</b> ({code})<br/>Ward: {ward}<br/>{ruc}<br/>"
+                       "IMD decile in England: <b>{imd}</b> of 10; within the place: "
+                       "<b>{local}</b> of 10<br/><div style='max-width:280px;"
+                       "white-space:pre-line;font-size:0.9em'>{why}</div>",
+               "style": {"backgroundColor": "#222", "color": "#fff", "fontSize": "13px"}}
+    view = fit_view(bounds)
+    kw = ({"map_provider": "carto", "map_style": BASEMAP_STYLE} if basemap
+          else {"map_provider": None, "map_style": None})
+    deck = CompactDeck(layers=layers, initial_view_state=view, tooltip=tooltip,
+                       height=height, raw=raw, **kw)
+    legend.steps.append(("#ff5e00", ("Thick orange outline: deprived, hidden by the overall "
+                                     "index, or a pocket or cluster")))
+    legend.steps.append(("#ffc08a", ("Thin outline: flagged only as far from services or "
+                                     "locally most deprived")))
+    legend.title = "National IMD decile"
+    return deck, legend_html(legend)

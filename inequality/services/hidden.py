@@ -3,15 +3,18 @@
 It decides which LSOAs make up the place (an authority, a ward or any set of LSOAs), which
 measures the release can support (and says why when one cannot be computed), runs the pure
 functions of :mod:`inequality.metrics.hidden` and puts every reason an LSOA is flagged into
-plain words a community group can quote.
+plain words a community group can quote. Plain results only: the page's map, charts and
+tables are drawn by :mod:`inequality.present` (``maps.hidden_deck``, ``charts.hidden``,
+``present.hidden``).
 
 Spatial statistics are national: Local Moran's I is computed once for all of England on
 queen-contiguity weights of the national boundary set (so neighbours across an authority
 border count), then filtered to the place; q-values are recomputed over the place's own
 LSOAs, the family of tests it reports. The build caches the neighbours (``lsoa_neighbour``)
 and the IMD and Income LISA (``lisa``) because they take seconds (see
-``benchmarks/bench_lisa.py``); other domains, or a database built before those tables
-existed, are computed on demand and memoised per process.
+:mod:`inequality.etl.spatial` and ``benchmarks/bench_lisa.py``); other domains, or a database
+built before those tables existed, are computed on demand by the same functions and memoised
+per process.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from __future__ import annotations
 import math
 import os
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -28,6 +30,8 @@ import numpy as np
 import pandas as pd
 
 from .. import queries
+from ..etl import spatial
+from ..etl.spatial import BOUNDARY_GEOGRAPHIES, PERMUTATIONS, SEED
 from ..metrics import hidden as hm
 from ..metrics.deciles import decile_distribution
 from ..plain import plain
@@ -35,23 +39,17 @@ from ..queries import UnknownArea
 
 Con = duckdb.DuckDBPyConnection
 
-__all__ = ["ALPHA", "CACHED_MEASURES", "DEFAULT_DOMAINS", "LISA_DOMAINS", "PERMUTATIONS",
-           "REASON_TAGS", "SEED", "STRONG_TAGS", "UnknownArea", "compute_national_lisa",
-           "derive_spatial", "flagged_csv_frame", "flagged_table", "hidden_deck",
-           "national_lisa", "national_weights", "quotable", "report", "to_json", "wards"]
+__all__ = ["ALPHA", "BOUNDARY_GEOGRAPHIES", "DEFAULT_DOMAINS", "LISA_DOMAINS", "PERMUTATIONS",
+           "REASON_TAGS", "SEED", "SHORT", "STRONG_TAGS", "UnknownArea", "Weights",
+           "compute_national_lisa", "flagged_table", "map_frame", "national_lisa",
+           "national_weights", "quotable", "report", "to_json", "wards"]
 
-#: Conditional permutations and the fixed seed of every Local Moran's I run.
-PERMUTATIONS = 999
-SEED = 12345
 #: False discovery rate at which a Local Moran's I result counts as a discovery.
 ALPHA = 0.05
-#: Measures whose national LISA the build caches.
-CACHED_MEASURES = ("imd", "income")
 #: Domains a reader can ask to test for spatial outliers besides the IMD.
 LISA_DOMAINS = ("income", "employment", "education", "health", "crime", "barriers",
                 "living_environment", "geographical_barriers", "idaci", "idaopi")
 DEFAULT_DOMAINS = ("income",)
-BOUNDARY_GEOGRAPHIES = ("lsoa11", "lsoa21")
 
 #: Plain names used in the reasons.
 PLAIN = {
@@ -119,13 +117,7 @@ class Weights:
 
 
 def _weights_from_boundaries(con: Con, geography: str) -> Weights:
-    import shapely
-
-    geo = queries.geometries(con, geography, None, "full")
-    if geo.empty:
-        raise LookupError(f"no {geography} boundaries in the database")
-    shapes = shapely.from_wkb([bytes(b) for b in geo["wkb"]])
-    w, attached = hm.queen_weights(shapes, geo["code"].tolist(), crs="EPSG:4326")
+    w, attached = spatial.boundary_weights(con, geography)
     return Weights(geography, w, attached, "boundaries")
 
 
@@ -160,39 +152,19 @@ def national_weights(con: Con, geography: str) -> Weights:
     return _memoised(con, ("weights", geography), compute)
 
 
-def _lisa_input(con: Con, release: str, measure: str, n: int) -> tuple[pd.Series, str]:
-    """National values tested for ``measure`` (higher = more deprived) and their basis."""
-    ranks = queries.national_ranks(con, release, measure)
-    if ranks.empty or ranks["rank"].isna().all():
-        raise LookupError(f"{release} as loaded has no {measure} ranks")
-    if ranks["score"].notna().all():
-        return pd.Series(ranks["score"].astype(float).to_numpy(), index=ranks["lsoa_code"]), \
-            "score"
-    return pd.Series((n + 1 - ranks["rank"].astype(float)).to_numpy(),
-                     index=ranks["lsoa_code"]), "inverted_rank"
-
-
 def compute_national_lisa(con: Con, release: str, measure: str, weights: Weights | None = None,
                           *, permutations: int = PERMUTATIONS, seed: int = SEED
                           ) -> pd.DataFrame:
-    """Local Moran's I of every LSOA of England for one release and measure (no cache).
+    """Local Moran's I of every LSOA of England for one release and measure (no cache), on
+    ``weights`` or the national weights of the release's vintage
+    (:func:`inequality.etl.spatial.compute_national_lisa`, the build's own computation).
 
     Returns ``lsoa_code, basis, value, neighbour_mean, local_i, quadrant, p_sim, q_value``
     (q over all of England), in LSOA-code order.
     """
-    info = queries.release(con, release)
-    weights = weights or national_weights(con, info["geography"])
-    values, basis = _lisa_input(con, release, measure, int(info["lsoa_count"]))
-    w = weights.w
-    missing = [c for c in w.id_order if c not in values.index]
-    if missing:
-        from libpysal.weights import w_subset
-        keep = [c for c in w.id_order if c in values.index]
-        w = w_subset(w, keep, silence_warnings=True)
-    out = hm.local_moran(values, w, permutations=permutations, seed=seed)
-    out["q_value"] = hm.fdr_q_values(out["p_sim"])
-    out.insert(0, "basis", basis)
-    return out.rename_axis("lsoa_code").reset_index()
+    weights = weights or national_weights(con, queries.release(con, release)["geography"])
+    return spatial.compute_national_lisa(con, release, measure, weights.w,
+                                         permutations=permutations, seed=seed)
 
 
 def national_lisa(con: Con, release: str, measure: str) -> tuple[pd.DataFrame, str]:
@@ -205,73 +177,6 @@ def national_lisa(con: Con, release: str, measure: str) -> tuple[pd.DataFrame, s
     frame = _memoised(con, ("lisa", release, measure),
                       lambda: compute_national_lisa(con, release, measure))
     return frame, "computed"
-
-
-def derive_spatial(con: Con, log: Callable[[str], None] | None = None) -> None:
-    """Build step: national queen neighbours of each boundary vintage and the IMD and Income
-    Local Moran's I of each release on them (replaces ``lsoa_neighbour`` and ``lisa``)."""
-    log = log or (lambda _m: None)
-    _ensure_tables(con)
-    con.execute("DELETE FROM lsoa_neighbour")
-    con.execute("DELETE FROM lisa")
-    rel = queries.releases(con)
-    for geography in BOUNDARY_GEOGRAPHIES:
-        on_geo = rel[rel["geography"] == geography]
-        if on_geo.empty:
-            continue
-        t = time.perf_counter()
-        try:
-            weights = _weights_from_boundaries(con, geography)
-        except LookupError:
-            log(f"lisa  {geography}: no boundaries, skipped")
-            continue
-        rows = [(geography, i, j, i in weights.attached or j in weights.attached)
-                for i in weights.w.id_order for j in weights.w.neighbors[i]]
-        pairs = pd.DataFrame(rows, columns=["geography", "lsoa_code", "neighbour_code",
-                                            "attached"])
-        _insert(con, "lsoa_neighbour", pairs)
-        log(f"lisa  {geography}: queen neighbours of {weights.w.n:,} LSOAs, "
-            f"{len(weights.attached)} island(s) attached ({time.perf_counter() - t:.1f}s)")
-        held = set(queries.measures(con)["measure"])
-        for release in on_geo["release"]:
-            for measure in CACHED_MEASURES:
-                if measure not in held:
-                    continue
-                t = time.perf_counter()
-                try:
-                    frame = compute_national_lisa(con, release, measure, weights)
-                except LookupError:
-                    continue
-                _insert(con, "lisa", frame.assign(release=release, measure=measure,
-                                                  permutations=PERMUTATIONS, seed=SEED))
-                log(f"lisa  {release} {measure}: {len(frame):,} LSOAs, "
-                    f"{PERMUTATIONS} permutations ({time.perf_counter() - t:.1f}s)")
-
-
-def _ensure_tables(con: Con) -> None:
-    """Create ``lsoa_neighbour`` and ``lisa`` (with their comments) in a database built
-    before they existed (``build --only`` copies the old database)."""
-    from ..etl.build import SCHEMA_SQL
-
-    for table in ("lsoa_neighbour", "lisa"):
-        if queries.has_table(con, table):
-            continue
-        for stmt in SCHEMA_SQL.read_text().split(";"):
-            body = " ".join(line for line in stmt.splitlines()
-                            if not line.lstrip().startswith("--")).strip()
-            if (body.startswith(f"CREATE TABLE {table} ")
-                    or body.startswith(f"COMMENT ON TABLE {table} ")
-                    or body.startswith(f"COMMENT ON COLUMN {table}.")):
-                con.execute(body)
-
-
-def _insert(con: Con, table: str, frame: pd.DataFrame) -> None:
-    cols = ", ".join(frame.columns)
-    con.register("_hidden_frame", frame)
-    try:
-        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _hidden_frame")
-    finally:
-        con.unregister("_hidden_frame")
 
 
 # --- the place ----------------------------------------------------------------------------------
@@ -682,6 +587,9 @@ REASON_TAGS = {
     "remote_services": ("far from services (geographical barriers in the worst 20%)", 1),
     "local_worst": ("among the most deprived tenth of the place", 1),
 }
+#: Reasons of the strongest evidence (the map's thick outline; the others: far from services,
+#: locally worst).
+STRONG_TAGS = ("deprived_place", "pocket", "hidden_domain", "cluster")
 _CORE_POCKET_DOMAINS = tuple(m for m in hm.POCKET_DOMAINS if m != "geographical_barriers")
 
 
@@ -785,16 +693,6 @@ def _count(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
-def reasons_markdown(flagged: pd.DataFrame) -> str:
-    """A Markdown list of flagged LSOAs, each with its ward, rural-urban class, IMD decile and
-    every reason (for the "every reason in full" views)."""
-    return "\n".join(
-        f"- **{r.lsoa_name}** ({r.lsoa_code}), {r.ward_name or 'no ward'} ward, "
-        f"{r.ruc_class or 'no rural-urban class'}, IMD decile {r.imd_decile}:\n"
-        + "\n".join(f"    - {reason}" for reason in r.reasons)
-        for r in flagged.itertuples())
-
-
 def quotable(rep: dict) -> list[str]:
     """Plain sentences, each with its figure and its source, that a community group can put
     in a funding bid or a letter to the council."""
@@ -878,21 +776,7 @@ def to_json(rep: dict, *, with_lsoas: bool = False) -> dict:
     return out
 
 
-def flagged_csv_frame(rep: dict) -> pd.DataFrame:
-    """The flagged list as a flat table (reasons joined by " | ") for CSV download."""
-    out = rep["flagged"].copy()
-    out["reasons"] = out["reasons"].map(lambda r: " | ".join(r))
-    out["reason_tags"] = out["reason_tags"].map(lambda r: ", ".join(r))
-    return out
-
-
-# --- the map -------------------------------------------------------------------------------------
-
-FLAG_COLOUR = [255, 94, 0]
-WEAK_FLAG_COLOUR = [255, 192, 138]
-#: Reasons drawn with the thick outline (the others: far from services, locally worst).
-STRONG_TAGS = ("deprived_place", "pocket", "hidden_domain", "cluster")
-
+# --- the map's data ------------------------------------------------------------------------------
 
 def _on_boundaries(con: Con, frame: pd.DataFrame, geography: str, notes: list[str]
                    ) -> tuple[pd.DataFrame, str]:
@@ -909,226 +793,21 @@ def _on_boundaries(con: Con, frame: pd.DataFrame, geography: str, notes: list[st
             "lsoa11")
 
 
-def hidden_deck(con: Con, rep: dict, *, basemap: bool = False, height: int = 560):
-    """The map: every LSOA of the place coloured by national IMD decile (viridis, dark =
-    most deprived), flagged LSOAs outlined in orange, the reasons in the tooltip.
+def map_frame(con: Con, rep: dict) -> tuple[pd.DataFrame, list[str]]:
+    """What the hidden-deprivation map draws (:func:`inequality.present.maps.hidden_deck`):
+    every LSOA of the report that has a boundary, with its display geometry (``wkb``,
+    ``min_lon, min_lat, max_lon, max_lat``), ``boundary_code`` and ``strong`` (flagged for
+    a reason in :data:`STRONG_TAGS`) beside the report's columns; and notes for the reader.
 
-    Returns ``(deck, legend_html, notes)``; IoD 2010 (2001 LSOAs) is drawn on the 2011
-    boundaries of the LSOAs that did not change, as on the Map page.
+    IoD 2010 (2001 LSOAs) is drawn on the 2011 boundaries of the LSOAs that did not change,
+    as on the Map page. Raises LookupError when nothing can be drawn.
     """
-    import pydeck as pdk
-    import shapely
-
-    from ..present import maps
-
-    frame = rep["lsoas"]
     notes: list[str] = []
-    values, boundary_geo = _on_boundaries(con, frame, rep["geography"], notes)
+    values, boundary_geo = _on_boundaries(con, rep["lsoas"], rep["geography"], notes)
     geo = queries.geometries(con, boundary_geo, values["boundary_code"].tolist(), "display")
     values = values.merge(geo[["code", "wkb", "min_lon", "min_lat", "max_lon", "max_lat"]],
                           left_on="boundary_code", right_on="code", how="inner")
     if values.empty:
         raise LookupError(f"no boundaries to draw for {rep['area_name']} in {rep['release']}")
-    shapes = shapely.from_wkb([bytes(b) for b in values["wkb"]])
-    colours, legend = maps.classify(values["imd_decile"], "decile", rep["n_national"])
-    props = []
-    for i, r in enumerate(values.itertuples(index=False)):
-        reasons = list(r.reasons) if isinstance(r.reasons, list) else []
-        # the tooltip renderer escapes values itself: plain text, one reason per line
-        props.append({
-            "code": r.lsoa_code, "name": str(r.lsoa_name or r.lsoa_code),
-            "ward": str(r.ward_name) if isinstance(r.ward_name, str) else "–",
-            "ruc": str(r.ruc_name) if isinstance(r.ruc_name, str) else "–",
-            "imd": "–" if pd.isna(r.imd_decile) else int(r.imd_decile),
-            "local": "–" if pd.isna(r.local_decile) else int(r.local_decile),
-            "why": ("\n".join("• " + t for t in reasons) if reasons else "Not flagged."),
-            "c": colours[i].tolist()})
-    flagged = np.array([bool(x) for x in values["flagged"]])
-    strong = np.array([any(t in STRONG_TAGS for t in tags) for tags in values["reason_tags"]])
-    fill = pdk.Layer("PolygonLayer", data="__HLSOAS__", id="hidden-lsoas", pickable=True,
-                     stroked=True, filled=True, opacity=0.85, get_polygon="p",
-                     get_fill_color="c", get_line_color=[255, 255, 255],
-                     line_width_min_pixels=0.5, auto_highlight=True,
-                     highlight_color=[255, 128, 0, 200])
-    raw = {"__HLSOAS__": maps.polygon_rows(shapes, props)}
-    layers = [fill]
-    weak = flagged & ~strong
-    if weak.any():
-        raw["__HWEAK__"] = maps.polygon_rows(shapes[weak], [{} for _ in np.flatnonzero(weak)])
-        layers.append(pdk.Layer("PolygonLayer", data="__HWEAK__", id="flagged-other",
-                                pickable=False, stroked=True, filled=False, get_polygon="p",
-                                get_line_color=WEAK_FLAG_COLOUR + [255],
-                                line_width_min_pixels=1.5))
-    if strong.any():
-        raw["__HFLAG__"] = maps.polygon_rows(shapes[strong], [{"code": c} for c in
-                                                              values["lsoa_code"][strong]])
-        layers += [
-            pdk.Layer("PolygonLayer", data="__HFLAG__", id="flag-halo", pickable=False,
-                      stroked=True, filled=False, get_polygon="p",
-                      get_line_color=[0, 0, 0, 255], line_width_min_pixels=5),
-            pdk.Layer("PolygonLayer", data="__HFLAG__", id="flagged", pickable=False,
-                      stroked=True, filled=False, get_polygon="p",
-                      get_line_color=FLAG_COLOUR + [255], line_width_min_pixels=3)]
-    bounds = (values["min_lon"].min(), values["min_lat"].min(), values["max_lon"].max(),
-              values["max_lat"].max())
-    tooltip = {"html": "<b>{name}</b> ({code})<br/>Ward: {ward}<br/>{ruc}<br/>"
-                       "IMD decile in England: <b>{imd}</b> of 10; within the place: "
-                       "<b>{local}</b> of 10<br/><div style='max-width:280px;"
-                       "white-space:pre-line;font-size:0.9em'>{why}</div>",
-               "style": {"backgroundColor": "#222", "color": "#fff", "fontSize": "13px"}}
-    view = maps.fit_view(bounds)
-    kw = dict(map_provider="carto", map_style=maps.BASEMAP_STYLE) if basemap else \
-        dict(map_provider=None, map_style=None)
-    deck = maps.CompactDeck(layers=layers, initial_view_state=view, tooltip=tooltip,
-                            height=height, raw=raw, **kw)
-    legend.steps.append(("#ff5e00", "Thick orange outline: deprived, hidden by the overall "
-                                    "index, or a pocket or cluster"))
-    legend.steps.append(("#ffc08a", "Thin outline: flagged only as far from services or "
-                                    "locally most deprived"))
-    legend.title = "National IMD decile"
-    return deck, maps.legend_html(legend), notes
-
-
-# --- tables and charts for the page (Altair; no database access) ---------------------------------
-
-def _decile_label(d: int) -> str:
-    return {1: "1 most deprived", 10: "10 least deprived"}.get(int(d), str(int(d)))
-
-
-def _decile_scale():
-    import altair as alt
-
-    from ..present.maps import VIRIDIS_10
-    return alt.Scale(domain=[_decile_label(d) for d in range(1, 11)], range=list(VIRIDIS_10))
-
-
-def rural_urban_frames(rep: dict) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """(long decile shares by group for the chart, the table shown) or None."""
-    ru = rep.get("rural_urban")
-    if ru is None:
-        return None
-    groups = ru[ru["level"] != "all"].copy()
-    names = groups["ruc_name"].astype(str)
-    prefixed = [n if n.lower().startswith(b.lower()) else f"{b}: {n}"
-                for b, n in zip(groups["urban_rural"], names)]
-    groups["group"] = np.where(groups["level"] == "broad", "All " + groups["urban_rural"],
-                               prefixed)
-    rows = []
-    for g in groups.itertuples():
-        for d in range(1, 11):
-            count = getattr(g, f"d{d}")
-            rows.append({"group": g.group, "decile": d, "decile_label": _decile_label(d),
-                         "lsoas": count, "share": count / g.lsoa_count if g.lsoa_count else 0})
-    long = pd.DataFrame(rows)
-    table = groups[["group", "ruc_code", "lsoa_count", "share_most_deprived_10",
-                    "share_most_deprived_20", "median_decile", "population", "income_deprived",
-                    "income_rate", "share_of_income_deprived"]].rename(columns={
-                        "group": "rural-urban class", "ruc_code": "code",
-                        "lsoa_count": "LSOAs", "share_most_deprived_10": "in most deprived 10%",
-                        "share_most_deprived_20": "in most deprived 20%",
-                        "median_decile": "median IMD decile", "population": "population",
-                        "income_deprived": "income-deprived people",
-                        "income_rate": "income-deprived rate",
-                        "share_of_income_deprived": "share of the area's income-deprived"})
-    return long, table.reset_index(drop=True)
-
-
-def rural_urban_chart(long: pd.DataFrame):
-    """100% stacked bars of national IMD deciles, one bar per rural/urban group."""
-    import altair as alt
-
-    order = list(dict.fromkeys(long["group"]))
-    return alt.Chart(long).mark_bar().encode(
-        x=alt.X("share:Q", title="Share of LSOAs", axis=alt.Axis(format="%"),
-                scale=alt.Scale(domain=[0, 1])),
-        y=alt.Y("group:N", title=None, sort=order, axis=alt.Axis(labelLimit=320)),
-        color=alt.Color("decile_label:N", scale=_decile_scale(),
-                        sort=[_decile_label(d) for d in range(1, 11)],
-                        legend=alt.Legend(orient="top", columns=5, title="National IMD decile")),
-        order=alt.Order("decile:Q", sort="ascending"),
-        tooltip=[alt.Tooltip("group:N", title="Group"),
-                 alt.Tooltip("decile_label:N", title="Decile"),
-                 alt.Tooltip("lsoas:Q", title="LSOAs"),
-                 alt.Tooltip("share:Q", title="Share", format=".1%")]
-    ).properties(height=max(120, 34 * len(order)))
-
-
-def outside_frame(o: dict) -> pd.DataFrame | None:
-    """Inside / outside the most deprived 10% and 20%: people and shares."""
-    table = o["table"] if o["available"] else None
-    if table is None:
-        return None
-    rows = []
-    for r in table.itertuples():
-        where = f"most deprived {10 * r.max_decile}%"
-        rows.append({"threshold": where, "where": f"inside the {where}",
-                     "people": round(r.deprived_inside), "share": 1 - r.share_outside})
-        rows.append({"threshold": where, "where": f"outside the {where}",
-                     "people": round(r.deprived_outside), "share": r.share_outside})
-    return pd.DataFrame(rows)
-
-
-def outside_chart(frame: pd.DataFrame):
-    """Stacked bars: deprived people inside and outside the nationally most deprived LSOAs."""
-    import altair as alt
-
-    frame = frame.assign(part=np.where(frame["where"].str.startswith("inside"), "inside",
-                                       "outside"))
-    return alt.Chart(frame).mark_bar().encode(
-        x=alt.X("share:Q", title="Share of the area's deprived people",
-                axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-        y=alt.Y("threshold:N", title="Deprived places = the nationally", sort=None),
-        color=alt.Color("part:N", title="They live",
-                        scale=alt.Scale(domain=["inside", "outside"],
-                                        range=["#440154", "#ff5e00"]),
-                        legend=alt.Legend(orient="top")),
-        order=alt.Order("part:N", sort="ascending"),
-        tooltip=[alt.Tooltip("where:N", title="Live"),
-                 alt.Tooltip("share:Q", title="Share", format=".1%")]
-        + ([alt.Tooltip("people:Q", title="People", format=",.0f")]
-           if "people" in frame.columns else [])
-    ).properties(height=110)
-
-
-def profile_frame(rep: dict) -> pd.DataFrame:
-    """The place's share of LSOAs per national decile beside the nearest ONS template."""
-    prof = rep["profile"]
-    dist = prof["deciles"]
-    template = np.asarray(hm.ONS_PROFILES[prof["profile"]][1], dtype=float) / 100
-    return pd.DataFrame({"decile": dist["decile"], "decile_label": [
-        _decile_label(d) for d in dist["decile"]], "lsoas": dist["count"],
-        "share": dist["share"], "template": template})
-
-
-def profile_chart(frame: pd.DataFrame, template_label: str):
-    """Bars of the place's decile shares, the nearest ONS template as a dashed line."""
-    import altair as alt
-
-    bars = alt.Chart(frame).mark_bar().encode(
-        x=alt.X("decile:O", title="National decile (1 = most deprived 10%)",
-                axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("share:Q", title="Share of the place's LSOAs", axis=alt.Axis(format="%")),
-        color=alt.Color("decile_label:N", scale=_decile_scale(), legend=None),
-        tooltip=[alt.Tooltip("decile_label:N", title="Decile"),
-                 alt.Tooltip("lsoas:Q", title="LSOAs"),
-                 alt.Tooltip("share:Q", title="Share", format=".1%"),
-                 alt.Tooltip("template:Q", title=f"ONS {template_label}", format=".1%")])
-    line = alt.Chart(frame.assign(what=f"ONS template: {template_label}")).mark_line(
-        color="#ff5e00", strokeDash=[6, 3], strokeWidth=2.5,
-        point=alt.OverlayMarkDef(color="#ff5e00", size=40)).encode(
-        x="decile:O", y="template:Q", tooltip=[alt.Tooltip("what:N", title=""),
-                                               alt.Tooltip("template:Q", format=".1%")])
-    return (bars + line).properties(height=260)
-
-
-def local_national_frame(rep: dict) -> pd.DataFrame:
-    """Every LSOA's national IMD decile beside its decile within the place."""
-    f = rep["lsoas"]
-    out = pd.DataFrame({
-        "LSOA": f["lsoa_code"], "name": f["lsoa_name"], "ward": f.get("ward_name"),
-        "rural-urban class": f.get("ruc_name"),
-        "national IMD decile": f["imd_decile"].astype("Int64"),
-        "decile within the place": pd.Series(f["local_decile"]).astype("Int64"),
-        "national IMD rank": f["imd_rank"].astype("Int64"),
-        "flagged": f["flagged"]})
-    return out.sort_values("national IMD rank").reset_index(drop=True)
+    values["strong"] = [any(t in STRONG_TAGS for t in tags) for tags in values["reason_tags"]]
+    return values, notes
