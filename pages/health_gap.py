@@ -6,10 +6,9 @@ import streamlit as st
 
 from inequality.app import cache, data, state, widgets
 from inequality.present import text
-from inequality.services import health
+from inequality.present.charts import health as hl
 
 cache.require_db()
-hl = health
 widgets.page_header(
     "Health gap: life expectancy and deprivation",
     "How long people can expect to live, and how many of those years in good health, in an "

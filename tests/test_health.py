@@ -1,5 +1,6 @@
-"""The health-gap service (inequality.services.health) and its page, on the fixture database, a copy of
-it with small-area rows added, and (where present) the full offline mirror."""
+"""The health-gap service (inequality.services.health), its charts
+(inequality.present.charts.health) and its page, on the fixture database, a copy of it with
+small-area rows added, and (where present) the full offline mirror."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ import duckdb
 import numpy as np
 import pytest
 
-from inequality.services import health
 from inequality import queries
 from inequality.db import connect
+from inequality.present.charts import health as charts
 from inequality.queries import UnknownArea
+from inequality.services import health
 
 PAGE = Path(__file__).resolve().parent.parent / "pages" / "health_gap.py"
 HARTLEPOOL, RUTLAND, ENGLAND = "E06000001", "E06000017", "E92000001"
@@ -110,7 +112,7 @@ def test_gradient_across_authorities(con):
     assert sii["sii"] == pytest.approx(2 * gap)
     assert sii["lci95"] < sii["sii"] < sii["uci95"]     # ONS gives CIs, so simulation ran
     assert len(g["lines"]) == 4
-    chart = health.gradient_chart(g, HARTLEPOOL)
+    chart = charts.gradient_chart(g, HARTLEPOOL)
     spec = chart.to_dict()
     assert "Life expectancy at birth, males" in str(spec) and g["x_title"] in str(spec)
 
@@ -172,8 +174,56 @@ def test_msoa_gap_with_small_area_rows(msoa_db):
     assert out["sii"]["lci95"] < out["sii"]["sii"] < out["sii"]["uci95"]
     assert len(out["features"]) == 12
     assert {f["properties"]["status"] for f in out["features"]} >= {"suppressed", "published"}
-    alt.Chart.from_dict(health.msoa_map_chart(out["features"], "LE").to_dict())
+    alt.Chart.from_dict(charts.msoa_map_chart(out["features"], "LE").to_dict())
     assert out["period_label"] == "2016–20"
+
+
+# --- the charts (inequality.present.charts.health) ---------------------------------------------
+
+def _dataset(spec: dict) -> list[dict]:
+    """The one inline dataset of a chart's Vega-Lite spec."""
+    (rows,) = spec["datasets"].values()
+    return rows
+
+
+def test_time_series_charts_draw_the_published_rows_of_one_sex(con):
+    p = health.area_profile(con, HARTLEPOOL)
+    le = p["le"][p["le"]["sex"] == "Female"]
+    spec = charts.le_chart(le, "Life expectancy, females").to_dict()
+    rows = _dataset(spec)
+    assert len(rows) == (le["status"] == "published").sum()
+    assert {r["who"] for r in rows} == {"Hartlepool", "North East (region)", "England"}
+    colour = spec["layer"][0]["encoding"]["color"]["scale"]
+    assert colour["range"][colour["domain"].index("Hartlepool")] == "#440154"
+    sii = p["sii"][p["sii"]["sex"] == "Male"]
+    rows = _dataset(charts.sii_chart(sii).to_dict())
+    assert len(rows) == (sii["status"] == "published").sum()
+    assert {r["place"] for r in rows} == {"Hartlepool", "England"}
+
+
+def test_hle_chart_stacks_good_and_poorer_health_for_the_latest_period(con):
+    hle = health.area_profile(con, HARTLEPOOL)["hle"]
+    rows = _dataset(charts.hle_chart(hle).to_dict())
+    latest = hle.dropna(subset=["hle"])
+    latest = latest[latest["period_start"] == latest["period_start"].max()]
+    assert len(rows) == 2 * len(latest)            # HLE and LE - HLE, per place and sex
+    for r in latest.itertuples():
+        who = f"{r.place}, {r.sex.lower()}"
+        parts = {x["part"]: x["years"] for x in rows if x["who"] == who}
+        assert sum(parts.values()) == pytest.approx(r.le)
+    empty = charts.hle_chart(hle.iloc[0:0]).to_dict()
+    assert empty["mark"]["type"] == "bar"
+
+
+def test_msoa_scatter_chart_with_small_area_rows(msoa_db):
+    c = connect(msoa_db)
+    try:
+        out = health.msoa_gap(c, HARTLEPOOL, "Female", n_sim=2000, seed=1)
+    finally:
+        c.close()
+    spec = charts.msoa_scatter_chart(out["frame"], "LE").to_dict()
+    assert len(_dataset(spec)) == out["frame"]["value"].notna().sum()
+    assert len(spec["layer"]) == 3                  # 95% limits, points, fitted line
 
 
 # --- the page ------------------------------------------------------------------------------------
