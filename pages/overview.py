@@ -19,7 +19,6 @@ code, name = place["area_code"], place["area_name"]
 year = data.release_year(release)
 summary = data.area_summary(code, release)
 tracking = data.decile_tracking(code)["releases"].get(release)
-n_areas = summary.get("n_areas") or 0
 peers = {"lad": "authorities", "region": "regions"}.get(place["area_type"])
 
 st.header(f"{name}, IoD {year}")
@@ -36,13 +35,17 @@ cards[1].metric("Average IMD score", text.fmt_num(score) if score is not None el
                 border=True, help=text.SUMMARY_TEXT["avg_score"][1])
 cards[1].caption("Population-weighted; higher = more deprived." if score is not None else
                  text.short_reason(summary.get("unavailable", {}).get("avg_score")) + ".")
-rank_key = "avg_score" if summary.get("rank_avg_score") else "prop_most_deprived_10"
-rank = summary.get(f"rank_{rank_key}")
-cards[2].metric("Rank (1 = most deprived)", f"{text.ordinal(rank)} of {n_areas}" if rank
-                else "not ranked", border=True)
-cards[2].caption(f"Among {n_areas} {peers}, by {text.SUMMARY_TEXT[rank_key][0][:1].lower()}"
-                 f"{text.SUMMARY_TEXT[rank_key][0][1:]}."
-                 if rank else "England is the benchmark every area is compared with.")
+published, current = text.rank_of(summary, "avg_score", f"IoD {year}")
+cards[2].metric("Rank of average score (1 = most deprived)",
+                published.split(" (")[0] if published else "not ranked", border=True,
+                help="The rank MHCLG publishes: among the local authorities (or regions) of "
+                     "the release, by population-weighted average IMD score.")
+if published or current:
+    cards[2].caption(" · ".join(x for x in (published, current) if x) + ".")
+elif summary.get("avg_score") is None and code != data.ENGLAND:
+    cards[2].caption(text.short_reason(summary.get("unavailable", {}).get("avg_score")) + ".")
+else:
+    cards[2].caption("England is the benchmark every area is compared with.")
 cards[3].metric("Neighbourhoods (LSOAs)", f"{summary['lsoa_count']:,}", border=True,
                 help="Lower-layer Super Output Areas: about 1,500 residents each.")
 
@@ -69,9 +72,7 @@ with right:
         order = profile.drop_duplicates("label").sort_values("order")["label"].tolist()
         widgets.chart(charts.stacked_deciles_chart(profile, "label", "Measure", order,
                                             height=30 * len(order)))
-        wide = (profile.pivot_table(index=["order", "label"], columns="decile", values="share")
-                .reset_index().drop(columns="order").rename(columns={"label": "measure"}))
-        wide.columns = [c if isinstance(c, str) else f"decile {c}" for c in wide.columns]
+        wide = tables.domain_profile_wide(profile)
         widgets.table(wide, f"domain_profile_{code}_{release}.csv",
                   "Share of the area's neighbourhoods in each national decile, by measure.",
                   percent=tuple(c for c in wide.columns if c.startswith("decile")))
@@ -80,14 +81,16 @@ with right:
         st.caption(missing)
 
 st.subheader("Summary measures")
-st.markdown(f"The IoD's standard ways of summarising an area, with its rank among "
-            f"{n_areas} {peers} (1 = most deprived)." if peers else
+st.markdown(f"The IoD's standard ways of summarising an area, with its rank among the "
+            f"{peers} (1 = most deprived): the rank MHCLG publishes among the authorities of "
+            f"IoD {year}, and the rank among today's authorities." if peers else
             "The IoD's standard ways of summarising an area; England is not ranked.")
-widgets.table(tables.summary_table(summary), f"summary_{code}_{release}.csv", static=True)
+widgets.table(tables.summary_table(summary, f"IoD {year}"), f"summary_{code}_{release}.csv",
+              static=True)
 
 with st.expander("What each measure means"):
     labels = data.measures().set_index("measure")["label"]
-    st.markdown("\n".join(f"* **{labels.get(m, m)}**: {text}"
-                          for m, text in text.MEASURE_TEXT.items()))
+    st.markdown("\n".join(f"* **{labels.get(m, m)}**: {meaning}"
+                          for m, meaning in text.MEASURE_TEXT.items()))
 st.markdown(text.CANNOT_SAY)
 widgets.footer()

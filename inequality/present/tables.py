@@ -8,26 +8,35 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .text import (SUMMARY_TEXT, decile_axis_label, fmt_summary, ordinal, short_label,
-                   short_reason)
+from .text import (SUMMARY_TEXT, decile_axis_label, fmt_summary, ordinal, rank_of,
+                   short_label, short_reason)
 
 
-def summary_table(summary: dict) -> pd.DataFrame:
-    """The area summary as rows of plain words: measure, value, rank, what it means (or why
-    it is not available)."""
-    n = summary.get("n_areas") or 0
+def summary_table(summary: dict, release_label: str = "its release") -> pd.DataFrame:
+    """The area summary as rows of plain words: measure, value, MHCLG's published rank, the
+    rank among today's authorities, what it means (or why it is not available)."""
     out = []
     for key, (name, meaning) in SUMMARY_TEXT.items():
         value = summary.get(key)
-        rank = summary.get(f"rank_{key}")
         shown = fmt_summary(key, value, estimated=bool(summary.get(f"{key}_estimated")))
         if value is None:
             reason = short_reason(summary.get("unavailable", {}).get(key))
             meaning = f"{meaning} {reason[:1].upper()}{reason[1:]}."
+        published, current = rank_of(summary, key, release_label)
         out.append({"Measure": name, "Value": shown,
-                    "Rank (1 = most deprived)": f"{ordinal(rank)} of {n}" if rank else "",
+                    "Rank, as MHCLG publishes (1 = most deprived)": published,
+                    "Rank among today's authorities": current,
                     "What it means": meaning})
-    return pd.DataFrame(out)
+    frame = pd.DataFrame(out)
+    return frame.loc[:, (frame != "").any(axis=0)]
+
+
+def domain_profile_wide(profile: pd.DataFrame) -> pd.DataFrame:
+    """:func:`domain_profile` as one row per measure and a column per decile (shares)."""
+    wide = (profile.pivot_table(index=["order", "label"], columns="decile", values="share")
+            .reset_index().drop(columns="order").rename(columns={"label": "measure"}))
+    wide.columns = [c if isinstance(c, str) else f"decile {c}" for c in wide.columns]
+    return wide
 
 
 def decile_frame(counts: dict[str, int]) -> pd.DataFrame:

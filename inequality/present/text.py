@@ -233,3 +233,24 @@ def lacking_measures(release: str, lacking: pd.DataFrame, file_lacks_columns: bo
            else "the release does not publish them")
     names = ", ".join(measure_option(m) for _, m in lacking.iterrows())
     return f"Not available for {release}, because {why}: {names}."
+
+
+def rank_of(summary: dict, measure: str, release_label: str = "its release"
+            ) -> tuple[str, str]:
+    """An area's rank on one summary measure as (MHCLG's published rank, the rank among
+    today's authorities), each a phrase such as "78th of 317 (2019 authorities, as MHCLG
+    publishes)" or "" where it has none. Regions are ranked among the nine regions.
+
+    >>> rank_of({"ranks_published": {"avg_score": 78}, "n_published": 317,
+    ...          "ranks_current": {"avg_score": 75}, "n_current": 296}, "avg_score", "IoD 2019")
+    ('78th of 317 (as MHCLG publishes, among the authorities of IoD 2019)', "75th of 296 among today's authorities")
+    """
+    if summary.get("rank_basis") == "region":
+        r = summary.get(f"rank_{measure}")
+        return (f"{ordinal(r)} of {summary.get('n_areas')} regions" if r else ""), ""
+    published = (summary.get("ranks_published") or {}).get(measure)
+    current = (summary.get("ranks_current") or {}).get(measure)
+    return ((f"{ordinal(published)} of {summary['n_published']} (as MHCLG publishes, among "
+             f"the authorities of {release_label})" if published else ""),
+            (f"{ordinal(current)} of {summary['n_current']} among today's authorities"
+             if current else ""))
