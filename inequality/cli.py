@@ -120,19 +120,68 @@ def cmd_summary(args: argparse.Namespace) -> int:
         return EXIT_OK
     rows = result if args.all else [result]
     for r in rows:
-        print(f"{r['area_name']} ({r['area_code']}), {r['release']}: {r['lsoa_count']} LSOAs; "
-              f"ranks among {r['n_areas']} (1 = most deprived)")
+        basis = _BASIS.get(r.get("rank_basis"))
+        print(f"{r['area_name']} ({r['area_code']}), {r['release']}: {r['lsoa_count']} LSOAs"
+              + (f"; ranks among {r['n_areas']} {basis} (1 = most deprived)" if basis else ""))
+        headline = _headline_rank(r)
+        if headline:
+            print(f"  {headline}")
         for key, label, fmt in (
                 ("avg_rank", "average rank", _num), ("avg_score", "average score", _num),
                 ("prop_most_deprived_10", "LSOAs in most deprived 10%", _pct),
                 ("extent", "extent", _pct), ("local_concentration", "local concentration", _num),
-                ("income_scale", "income-deprived people", lambda x: _num(x, 0)),
-                ("employment_scale", "employment-deprived people", lambda x: _num(x, 0))):
+                ("income_scale", "income-deprived people", _scale(r, "income_scale")),
+                ("employment_scale", "employment-deprived people",
+                 _scale(r, "employment_scale"))):
             rank = r.get(f"rank_{key}")
             note = r["unavailable"].get(key, "")
             print(f"  {label:<28} {fmt(r[key]):>12}  {'rank ' + str(rank) if rank else ''}"
                   f"{'  ' + note if note else ''}")
+        for note in r.get("notes") or []:
+            print(f"  note: {note}")
     return EXIT_OK
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n:,}{suffix}"
+
+
+_BASIS = {"published": "authorities the release was published for",
+          "current": "current (2024) authorities", "region": "regions"}
+
+
+def _scale(r: dict, key: str):
+    """Formatter of an income or employment scale: 'about 53,000 (estimated from the
+    published rate)' when it is an estimate from File 7's rates."""
+    if r.get(f"{key}_estimated"):
+        return lambda x: ("n/a" if x is None
+                          else f"about {x:,.0f} (estimated from the published rate)")
+    return lambda x: _num(x, 0)
+
+
+def _headline_rank(r: dict) -> str | None:
+    """'rank of average score: 78th of 317 (MHCLG, iod2019 authorities) · 75th of 296 among
+    today's authorities'; None for England and regions."""
+    m = r.get("headline_rank_measure")
+    if not m or r.get("rank_basis") in (None, "region"):
+        return None
+    parts = []
+    pub, cur = r.get("ranks_published"), r.get("ranks_current")
+    if pub is not None and pub.get(m):
+        where = ("" if r.get("published_code") == r["area_code"]
+                 else f": {r['published_name']} ({r['published_code']})")
+        parts.append(f"{_ordinal(pub[m])} of {r['n_published']} (MHCLG, {r['release']} "
+                     f"authorities{where})")
+    if cur is not None and cur.get(m):
+        where = ("" if r.get("current_code") == r["area_code"]
+                 else f" ({r['current_name']}, {r['current_code']})")
+        parts.append(f"{_ordinal(cur[m])} of {r['n_current']} among today's authorities{where}")
+    if not parts:
+        reason = ("see average score below" if r.get(m) is None
+                  else "no authority of the other basis is the same place")
+        return f"{r['headline_rank_label']}: not available ({reason})"
+    return f"{r['headline_rank_label']}: " + " · ".join(parts)
 
 
 def _latest_release(con) -> str:
@@ -159,6 +208,7 @@ def cmd_deciles(args: argparse.Namespace) -> int:
               + "  ".join(f"{100 * r['shares'][str(d)]:>4.1f}%" for d in range(1, 11)))
     for note in result["boundary_notes"]:
         print(f"note: {note}")
+    print(f"How LSOAs are counted in today's authorities: {result['assignment_rule']}")
     print(summaries.RELATIVE_WARNING)
     return EXIT_OK
 

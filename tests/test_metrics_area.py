@@ -404,3 +404,29 @@ def test_summarise_areas_national_scale_shape():
     assert out["extent"].between(0, 1).all()
     assert out["local_concentration"].between(1, n).all()
     assert out["rank_local_concentration"].notna().all()
+
+
+# --- estimated scales: rounding to what rounded rates support ------------------------------
+
+def test_rate_decimals_reads_the_published_precision():
+    assert area.rate_decimals([0.247, 0.003, 0.609]) == 3
+    assert area.rate_decimals([0.25, 0.1]) == 2
+    assert area.rate_decimals([1.0, 0.0]) == 0
+
+
+def test_scale_precision_covers_the_worst_rounding_error():
+    # 3-decimal rates: each person's rate is within 0.0005 of MHCLG's, so a scale over
+    # 200,000 people can be off by 100 -> nearest 100; 200,001 people -> nearest 1,000
+    assert area.scale_precision(200_000, 3) == 100.0
+    assert area.scale_precision(200_001, 3) == 1000.0
+    assert area.scale_precision(1_000, 3) == 1.0  # bound 0.5 person: whole people
+    assert np.isnan(area.scale_precision(float("nan"), 3))
+    for denominator in (850.0, 7_400.0, 139_000.0, 560_000.0):
+        unit = area.scale_precision(denominator, 3)
+        assert unit >= 0.0005 * denominator and unit / 10 < max(0.0005 * denominator, 1)
+
+
+def test_round_scale():
+    assert area.round_scale(53_161.8, 1000.0) == 53_000.0
+    assert area.round_scale(435.3, 10.0) == 440.0
+    assert np.isnan(area.round_scale(float("nan"), 10.0))

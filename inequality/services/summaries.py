@@ -35,7 +35,8 @@ Con = duckdb.DuckDBPyConnection
 
 __all__ = ["ASSIGNMENT_RULE", "HEADLINE_RANK_LABEL", "HEADLINE_RANK_MEASURE",
            "RELATIVE_WARNING", "UnknownArea", "all_summaries", "area_summary", "comparison",
-           "decile_tracking", "lsoa_set_summary", "rank_among_authorities", "transitions"]
+           "decile_tracking", "lsoa_set_summary", "rank_among_authorities", "transitions",
+           "weighted_frame"]
 
 SUMMARY_MEASURES = area_metrics.MEASURES
 #: Measures that need the population denominators.
@@ -111,9 +112,11 @@ def _split(long: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {m: part for m, part in long.groupby("measure", sort=False)}
 
 
-def _measure_frame(part: pd.DataFrame, measure: str, area_col: str) -> pd.DataFrame:
-    """One measure's LSOAs (``part``) with the population that weights it (its own
-    denominator)."""
+def weighted_frame(part: pd.DataFrame, measure: str, area_col: str) -> pd.DataFrame:
+    """The input of :func:`inequality.metrics.area.summarise_areas` for one measure: its LSOAs
+    (``part``, rows of :func:`queries.all_measure_ranks` for ``measure``) with ``population``
+    set to the population that weights it (:attr:`inequality.measures.Measure.population`).
+    Columns: ``area_code, rank, score, decile, population, lsoa_code``."""
     return pd.DataFrame({
         "area_code": part[area_col].to_numpy(),
         "rank": part["rank"].astype("float64").to_numpy(),
@@ -215,7 +218,7 @@ def _level(parts: dict[str, pd.DataFrame], info: dict, area_col: str, order: lis
     tables: dict[str, pd.DataFrame] = {}
     reasons: dict[str, dict[str, str]] = {}
     for measure in present:
-        frame = _measure_frame(parts[measure], measure, area_col)
+        frame = weighted_frame(parts[measure], measure, area_col)
         why = _availability(frame, info, measure)
         wanted = [m for m in DOMAIN_MEASURES if m not in why]
         table = _summarise(frame, n, wanted)
@@ -449,7 +452,7 @@ def lsoa_set_summary(con: Con, release: str, codes=None) -> dict:
            "lsoa_count": int(long["lsoa_code"].nunique()), "domains": {}, "unavailable": {}}
     parts = _split(long)
     for measure in [m for m in queries.measures(con)["measure"] if m in parts]:
-        frame = _measure_frame(parts[measure], measure, "group")
+        frame = weighted_frame(parts[measure], measure, "group")
         why = _availability(frame, info, measure)
         wanted = [m for m in DOMAIN_MEASURES if m not in why]
         row = _summarise(frame, n, wanted).iloc[0] if wanted else pd.Series(dtype=float)
