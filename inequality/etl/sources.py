@@ -29,10 +29,24 @@ MHCLG = "Ministry of Housing, Communities and Local Government"
 ONS = "Office for National Statistics"
 OHID = "Office for Health Improvement and Disparities (Fingertips)"
 DEFRA_ONS = "Department for Environment, Food & Rural Affairs / Office for National Statistics"
+HOC_LIBRARY = "House of Commons Library"
+
+#: The National Statistics Postcode Lookup's own attribution (ONS licence terms for NSPL).
+NSPL_ATTRIBUTION = (
+    "Contains OS data © Crown copyright and database right; Contains Royal Mail data © Royal "
+    "Mail copyright and database right; Source: Office for National Statistics licensed under "
+    "the Open Government Licence v3.0."
+)
+OPL = "Open Parliament Licence v3.0"
+OPL_URL = "https://www.parliament.uk/site-information/copyright-parliament/open-parliament-licence/"
+OPL_ATTRIBUTION = ("Contains Parliamentary information licensed under the Open Parliament "
+                   "Licence v3.0. MSOA names: House of Commons Library.")
 
 _ARCGIS = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services"
 _FINGERTIPS = "https://fingertips.phe.org.uk/api/all_data/csv/by_indicator_id"
 _GEOPORTAL = "https://geoportal.statistics.gov.uk"
+#: ONS Open Geography Portal item of NSPL (2021 Census geographies), August 2024.
+_NSPL_ITEM = "e832e833fe5f45e19096800af4ac800c"
 
 
 @dataclass(frozen=True)
@@ -40,11 +54,12 @@ class Source:
     id: str
     title: str
     publisher: str
-    kind: str  # iod | boundary | lsoa_lookup | area_lookup | lad_region | ruc_lsoa | ruc_lad | health
+    kind: str  # iod | boundary | lsoa_lookup | area_lookup | lad_region | ruc_lsoa | ruc_lad |
+    #            postcode | msoa_names | health
     url: str
     landing_page: str
     file: str
-    format: str  # of ``file``: csv | geoparquet
+    format: str  # of ``file``: csv | geoparquet | zip (a CSV inside a zip)
     geography: str  # the boundary vintage the rows are keyed on: lsoa01, lsoa11, lsoa21, lad24 ...
     expected_rows: int | None
     licence: str = OGL
@@ -221,6 +236,41 @@ SOURCES: tuple[Source, ...] = (
         expected_rows=1_527, live_format="arcgis_table", live_file="lookup_lad24_rgn24_en.csv",
         notes="The mirror is in long format (LAD_VINTAGE, LADCD, ...); the live 2024 table has "
               "LAD24CD/RGN24CD columns. Both are read."),
+    # --- Places: postcodes and the names people know (after the lookups: checked against them)
+    Source(
+        id="nspl21_lsoa21", kind="postcode", publisher=ONS,
+        title="National Statistics Postcode Lookup (2021 Census geographies), August 2024",
+        url=f"https://www.arcgis.com/sharing/rest/content/items/{_NSPL_ITEM}/data",
+        landing_page=f"{_GEOPORTAL}/datasets/{_NSPL_ITEM}",
+        file="NSPL21_AUG_2024_UK.zip", format="zip", geography="lsoa21",
+        expected_rows=2_203_137, attribution=NSPL_ATTRIBUTION,
+        notes="A zip whose Data/ folder holds NSPL21_AUG_2024_UK.csv, read from the zip without "
+              "extracting. The live file covers the UK with every NSPL column; the mirror keeps "
+              "pcds, laua, ward and lsoa21 of English postcodes only, lacks central London "
+              "districts whose outward code ends in a letter (EC1A, WC2N, W1x, SW1x, ...) and "
+              "has no doterm, so terminated postcodes are not marked.",
+        options={"member": "Data/NSPL21_AUG_2024_UK.csv"}),
+    Source(
+        id="msoa_names_2021", kind="msoa_names", publisher=HOC_LIBRARY,
+        title="MSOA Names 2.2 (friendly names of 2021 MSOAs)",
+        url="https://houseofcommonslibrary.github.io/msoanames/MSOA-Names-2.2.csv",
+        landing_page="https://houseofcommonslibrary.github.io/msoanames/",
+        file="MSOA-Names-2.2.csv", format="csv", geography="msoa21", expected_rows=6_856,
+        licence=OPL, attribution=OPL_ATTRIBUTION,
+        notes="Names such as 'Ashburton & Buckfastleigh' for 2021 MSOAs (7,264 rows, 6,856 "
+              "English; Welsh rows are dropped). The file's council names predate the 2023 "
+              "mergers, so names are joined on the MSOA code and the current council comes "
+              "from the ONS lookups; 60 names repeat across England. UTF-8 with a BOM. The "
+              "latest edition is MSOA-Names-Latest2.csv."),
+    Source(
+        id="msoa_names_2011", kind="msoa_names", publisher=HOC_LIBRARY,
+        title="MSOA Names 1.20 (friendly names of 2011 MSOAs)",
+        url="https://houseofcommonslibrary.github.io/msoanames/MSOA-Names-1.20.csv",
+        landing_page="https://houseofcommonslibrary.github.io/msoanames/",
+        file="MSOA-Names-1.20.csv", format="csv", geography="msoa11", expected_rows=6_791,
+        licence=OPL, attribution=OPL_ATTRIBUTION,
+        notes="Friendly names of 2011 MSOAs (7,201 rows, 6,791 English), for releases on 2011 "
+              "LSOAs. UTF-8 with a BOM. The latest edition is MSOA-Names-Latest.csv."),
     # --- Rural-Urban Classification ---------------------------------------------------------
     Source(
         id="ruc2011_lsoa11", kind="ruc_lsoa", publisher=DEFRA_ONS,

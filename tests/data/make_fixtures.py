@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -41,6 +42,35 @@ def _rerank(df: pd.DataFrame) -> pd.DataFrame:
                     if dc != col and dc.startswith(decile[: len(decile) - 10]) and "Decile" in dc:
                         df[dc] = [math.ceil(10 * r / n) for r in df[col]]
     return df
+
+
+def cut_places(mirror: Path, lsoa21: set, msoa21: set, msoa11: set) -> dict[str, int]:
+    """Places: the first two postcodes (in pcds order) of every LSOA 2021 kept, in a zip laid
+    out like the NSPL download (Data/NSPL21_AUG_2024_UK.csv); the friendly MSOA names of the
+    2021 and 2011 MSOAs kept (UTF-8 with a BOM, as published). Returns the row counts."""
+    counts = {}
+    nspl = "NSPL21_AUG_2024_UK.zip"
+    member = "Data/NSPL21_AUG_2024_UK.csv"
+    with zipfile.ZipFile(mirror / "nspl21_lsoa21" / nspl) as z, z.open(member) as f:
+        pcd = pd.read_csv(f, dtype=str, keep_default_na=False)
+    pcd = (pcd[pcd["lsoa21"].isin(lsoa21)].sort_values("pcds")
+           .groupby("lsoa21", sort=False).head(2).sort_values("pcds").reset_index(drop=True))
+    (OUT / "nspl21_lsoa21").mkdir(parents=True, exist_ok=True)
+    info = zipfile.ZipInfo(member, date_time=(2024, 8, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(OUT / "nspl21_lsoa21" / nspl, "w") as z:
+        z.writestr(info, pcd.to_csv(index=False, lineterminator="\n"))
+    counts["nspl21_lsoa21"] = len(pcd)
+    for sid, name, codes, col in [
+            ("msoa_names_2021", "MSOA-Names-2.2.csv", msoa21, "msoa21cd"),
+            ("msoa_names_2011", "MSOA-Names-1.20.csv", msoa11, "msoa11cd")]:
+        names = pd.read_csv(mirror / sid / name, dtype=str, keep_default_na=False,
+                            encoding="utf-8-sig")
+        names = names[names[col].isin(codes)].reset_index(drop=True)
+        (OUT / sid).mkdir(parents=True, exist_ok=True)
+        names.to_csv(OUT / sid / name, index=False, encoding="utf-8-sig", lineterminator="\n")
+        counts[sid] = len(names)
+    return counts
 
 
 def main(mirror: Path) -> None:
@@ -113,6 +143,8 @@ def main(mirror: Path) -> None:
             ("boundaries_msoa21", "msoa21_boundaries_eng_bsc.parquet", "MSOA21CD", msoa21)]:
         gdf = gpd.read_parquet(mirror / sid / name)
         write(sid, name, gdf[gdf[col].isin(keep)].reset_index(drop=True))
+
+    counts.update(cut_places(mirror, lsoa21, msoa21, msoa11))
 
     (HERE / "mirror_rows.json").write_text(json.dumps(counts, indent=2, sort_keys=True) + "\n")
     print(json.dumps(counts, indent=2))
