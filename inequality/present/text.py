@@ -11,7 +11,7 @@ import pandas as pd
 from ..measures import SUMMARY_MEASURES
 
 #: Characters Markdown (and Streamlit's extensions: :icons:, :colour[...], $maths$) can act on.
-_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'])")
+_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 
 
 def plain(value) -> str:
