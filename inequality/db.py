@@ -1,31 +1,149 @@
-"""Opening the built database, and the `check` report of what it holds."""
+"""Opening the built database, and the `check` report of what it holds.
+
+:func:`problem` says in one sentence what is wrong with a database file (absent, not a
+DuckDB file, truncated, another schema version, a table or column missing) and which command
+fixes it; :func:`connect` raises :class:`DatabaseMissing` or :class:`DatabaseDamaged` with that
+sentence. ``build`` uses the same test to decide that a damaged database must be rebuilt.
+"""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import duckdb
 
 from . import config
 
+#: Version of the table layout in ``etl/schema.sql``; a database of another version is rebuilt.
+SCHEMA_VERSION = "2"
+#: The DDL every database is built from (read as data here: db.py does not import the ETL).
+SCHEMA_SQL = Path(__file__).resolve().parent / "etl" / "schema.sql"
+#: The command that (re)builds the database; ``build`` rebuilds a damaged one by itself.
+REBUILD = "`python -m inequality build` (offline: add --mirror DIR)"
+#: DuckDB's file header: a main header and two database headers of 4 KiB each.
+_FILE_HEADER_BYTES = 3 * 4096
+
 
 class DatabaseMissing(FileNotFoundError):
-    """No built database at the path given."""
+    """No usable database at the path given; the message says why and how to fix it."""
 
 
-def connect(path: Path | str | None = None, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """Open the database (read-only by default: only ``build`` writes)."""
-    path = Path(path or config.db_path())
-    if not path.exists():
-        raise DatabaseMissing(
-            f"no database at {path}; build it with `python -m inequality build` (or, offline, "
+class DatabaseDamaged(DatabaseMissing):
+    """A file is there but it is not a complete database of this schema version (truncated,
+    not DuckDB, built by another version, a table or column missing)."""
+
+
+@functools.lru_cache(maxsize=1)
+def expected_columns() -> dict[str, tuple[str, ...]]:
+    """``{table: columns}`` that ``etl/schema.sql`` creates (read once per process)."""
+    with duckdb.connect(":memory:") as con:
+        con.execute(SCHEMA_SQL.read_text())
+        rows = con.execute("SELECT table_name, column_name FROM duckdb_columns() "
+                           "WHERE database_name = current_database() "
+                           "ORDER BY table_name, column_index").fetchall()
+    out: dict[str, list[str]] = {}
+    for table, column in rows:
+        out.setdefault(table, []).append(column)
+    return {t: tuple(c) for t, c in out.items()}
+
+
+def _missing_message(path: Path) -> str:
+    return (f"no database at {path}; build it with `python -m inequality build` (or, offline, "
             "`python -m inequality build --mirror ../shared/data/raw`), or point --db / "
             "INEQUALITY_DB at an existing one")
+
+
+def _damage(con: duckdb.DuckDBPyConnection, path: Path) -> str | None:
+    """What is wrong with an open database (None if it is complete), as a clause."""
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        total_blocks, block_size = con.execute(
+            "SELECT total_blocks, block_size FROM pragma_database_size() "
+            "WHERE database_name = current_database()").fetchone()
+        needed = _FILE_HEADER_BYTES + int(total_blocks) * int(block_size)
+        size = path.stat().st_size
+        if size < needed:
+            return (f"is truncated ({size:,} bytes of the {needed:,} its {total_blocks:,} "
+                    "blocks need)")
+        have: dict[str, set[str]] = {}
+        for table, column in con.execute(
+                "SELECT table_name, column_name FROM duckdb_columns() "
+                "WHERE database_name = current_database()").fetchall():
+            have.setdefault(table, set()).add(column)
+        if "build_info" not in have:
+            return "has no build_info table, so it is not a complete inequality database"
+        row = con.execute("SELECT max(value) FROM build_info "
+                          "WHERE key = 'schema_version'").fetchone()
+        version = row[0] if row else None
+        if version != SCHEMA_VERSION:
+            return (f"was built with schema version {version or 'unknown'}, and this version of "
+                    f"the program needs version {SCHEMA_VERSION}")
+        for table, columns in expected_columns().items():
+            if table not in have:
+                return f"lacks the table {table!r}"
+            absent = [c for c in columns if c not in have[table]]
+            if absent:
+                return (f"lacks the column(s) {', '.join(map(repr, absent))} of table "
+                        f"{table!r}")
+    except (duckdb.Error, OSError) as exc:
+        return f"cannot be read ({_first_line(exc)})"
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _sentence(path: Path, clause: str) -> str:
+    return f"the database {path} {clause}; rebuild it with {REBUILD}"
+
+
+def problem(path: Path | str | None = None) -> str | None:
+    """One sentence on what is wrong with the database at ``path`` and the command that fixes
+    it, or None when it is complete and of this schema version.
+
+    Cheap enough to call on every page load (it opens the file read-only and reads its
+    catalogue, not its data): it catches a missing file, a file that is not DuckDB, a file
+    shorter than its block count says (truncated), another schema version, and a missing
+    table or column.
+    """
+    path = Path(path or config.db_path())
+    if not path.is_file():
+        return _missing_message(path)
+    try:
+        con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
-        raise DatabaseMissing(f"{path} cannot be opened as a DuckDB database ({exc}); rebuild "
-                              "it with `python -m inequality build --force`") from exc
+        return _sentence(path, f"cannot be opened as a DuckDB database ({_first_line(exc)})")
+    try:
+        clause = _damage(con, path)
+    finally:
+        con.close()
+    return None if clause is None else _sentence(path, clause)
+
+
+def connect(path: Path | str | None = None, read_only: bool = True,
+            check: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open the database (read-only by default: only ``build`` writes).
+
+    Raises :class:`DatabaseMissing` when there is no file and :class:`DatabaseDamaged` (a
+    subclass) when the file is not a complete database of this schema version (see
+    :func:`problem`); the message is one sentence naming the command that fixes it.
+    ``check=False`` skips the schema test.
+    """
+    path = Path(path or config.db_path())
+    if not path.is_file():
+        raise DatabaseMissing(_missing_message(path))
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        raise DatabaseDamaged(_sentence(
+            path, f"cannot be opened as a DuckDB database ({_first_line(exc)})")) from exc
+    if check:
+        clause = _damage(con, path)
+        if clause is not None:
+            con.close()
+            raise DatabaseDamaged(_sentence(path, clause))
+    return con
 
 
 TABLES = ("release", "measure", "deprivation", "population", "iod_lsoa", "lsoa", "area_lookup",

@@ -43,7 +43,9 @@ def tree_state() -> tuple[dict[str, tuple[int, int]], set[str]]:
     files = {}
     for top in WATCHED:
         for path in sorted((REPO / top).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
+            # documentation and scripts (.md, .py) are people's edits, not test output
+            if (path.is_file() and "__pycache__" not in path.parts
+                    and path.suffix not in (".md", ".py", ".pyc")):
                 st = path.stat()
                 files[path.relative_to(REPO).as_posix()] = (st.st_size, st.st_mtime_ns)
     out = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=REPO,
@@ -85,8 +87,8 @@ def fixture_sources() -> list[sources.Source]:
 
 
 def build_fixture_db(db: Path, raw: Path, **kw):
-    return build(db, mirror=FIXTURE_MIRROR, raw_dir=raw, sources=fixture_sources(),
-                 log=lambda _m: None, **kw)
+    kw.setdefault("log", lambda _m: None)
+    return build(db, mirror=FIXTURE_MIRROR, raw_dir=raw, sources=fixture_sources(), **kw)
 
 
 @pytest.fixture(scope="session")

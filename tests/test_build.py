@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
+import os
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
+import geopandas as gpd
+import pandas as pd
 import pytest
-from conftest import FIXTURE_MIRROR, build_fixture_db, fixture_sources
+import shapely
+from conftest import FIXTURE_MIRROR, REPO, build_fixture_db, fixture_sources
 from httpserver import LocalServer, send_bytes
 
+from inequality import cli
 from inequality import db as dbmod
+from inequality.etl import build as build_module
 from inequality.etl.build import BuildError, build
 
 
@@ -181,3 +191,350 @@ def test_temporary_of_a_killed_build_is_cleaned_up(built, tmp_path):
     stale.write_bytes(b"half a database")
     build_fixture_db(built, tmp_path / "raw", force=True)
     assert not stale.exists()
+
+
+# --- corrupt values fail the build by name (issue 11, fault 2) -------------------------------
+
+def edit_csv(column_of_code: str, code: str, column: str, value: str):
+    """A damage function: set one cell of the row whose ``column_of_code`` is ``code``."""
+    def damage(path: Path) -> None:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        rows = df[column_of_code] == code
+        assert rows.sum() == 1, f"{code} not in {path.name}"
+        df.loc[rows, column] = value
+        df.to_csv(path, index=False)
+    return damage
+
+
+POP_2019 = "Total population: mid 2015 (excluding prisoners)"
+IMD_RANK = "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)"
+FIX = r"re-download it with `python -m inequality build --force`"
+
+
+@pytest.mark.parametrize("source_id,damage,match", [
+    ("iod2019_lsoa11", edit_csv("LSOA code (2011)", "E01011950", POP_2019, "-1443"),
+     r"iod2019_lsoa11: .*File_7_-_All_IoD2019.*: population 'Total population: mid 2015 "
+     r"\(excluding prisoners\)' -1443 is negative at LSOA E01011950 \(data row 2; 1 value"
+     rf".*{FIX}"),
+    ("iod2019_lsoa11", edit_csv("LSOA code (2011)", "E01011950", POP_2019, "1443.5"),
+     r"population 'Total population: mid 2015 \(excluding prisoners\)' 1443.5 is not a whole "
+     rf"number at LSOA E01011950 .*counts people.*{FIX}"),
+    ("iod2025_lsoa21", edit_csv("LSOA code (2021)", "E01011950", IMD_RANK, "84"),
+     rf"iod2025_lsoa21: .*imd rank 84 is outside 1..83 at LSOA E01011950 .*{FIX}"),
+    ("iod2015_lsoa11", edit_csv("LSOA code (2011)", "E01011950",
+                                "Index of Multiple Deprivation (IMD) Score", "inf"),
+     rf"iod2015_lsoa11: .*imd score has the value inf at LSOA E01011950 .*finite.*{FIX}"),
+    ("iod2015_lsoa11", edit_csv("LSOA code (2011)", "E01011950",
+                                "Index of Multiple Deprivation (IMD) Score", "n/a"),
+     r"iod2015_lsoa11: .*column 'imd__score' holds non-numeric values \['n/a'\]"),
+])
+def test_corrupt_value_fails_the_build_naming_file_row_rule_and_fix(built, tmp_path, source_id,
+                                                                    damage, match):
+    digest = sha(built)
+    mirror = damaged_mirror(tmp_path, source_id, damage)
+    with pytest.raises(BuildError, match=match):
+        build(built, mirror=mirror, raw_dir=tmp_path / "raw2", sources=fixture_sources(),
+              force=True, log=lambda _m: None)
+    assert_intact(built, digest)
+
+
+def test_lsoa_code_replaced_in_the_2021_lookup_names_both_codes_and_files(built, tmp_path):
+    """Row count kept, one code swapped: the IoD LSOA would vanish and a phantom appear."""
+    digest = sha(built)
+    mirror = damaged_mirror(tmp_path, "lookup_lsoa21_msoa21_lad",
+                            edit_csv("LSOA21CD", "E01011950", "LSOA21CD", "E01099999"))
+    # without the postcode file, whose loader checks its own LSOAs against this lookup
+    files = [s for s in fixture_sources() if s.kind != "postcode"]
+    with pytest.raises(BuildError) as info:
+        build(built, mirror=mirror, raw_dir=tmp_path / "raw2", sources=files, force=True,
+              log=lambda _m: None)
+    message = str(info.value)
+    assert re.search(r"iod2025_lsoa21 \(File_7_IoD2025\S*\.csv\) holds 'E01011950', which "
+                     r"lookup_lsoa21_msoa21_lad \(lookup_lsoa21_msoa21_lad_eng\.csv\) lacks",
+                     message), message
+    assert re.search(r"lookup_lsoa21_msoa21_lad \(\S+\) holds 'E01099999', which "
+                     r"iod2025_lsoa21 \(\S+\) lacks", message), message
+    assert "Rule: every IoD LSOA must be in the lookup of its geography" in message
+    assert "build --force" in message
+    assert_intact(built, digest)
+
+
+def test_lsoa_code_replaced_in_the_change_lookup_is_refused(built, tmp_path):
+    digest = sha(built)
+    mirror = damaged_mirror(tmp_path, "lookup_lsoa11_lsoa21",
+                            edit_csv("LSOA21CD", "E01011950", "LSOA21CD", "E01099999"))
+    with pytest.raises(BuildError, match=r"lookup_lsoa11_lsoa21 \(\S+\) holds 'E01099999', "
+                                         r"which boundaries_lsoa21 \(\S+\) lacks.*Rule: every "
+                                         r"LSOA21 the lookup leads to must exist"):
+        build(built, mirror=mirror, raw_dir=tmp_path / "raw2", sources=fixture_sources(),
+              force=True, log=lambda _m: None)
+    assert_intact(built, digest)
+
+
+def relabel_crs(crs: str):
+    """Keep the coordinates, declare another CRS (lon/lat labelled British National Grid)."""
+    def damage(path: Path) -> None:
+        gdf = gpd.read_parquet(path)
+        gdf.set_crs(crs, allow_override=True).to_parquet(path)
+    return damage
+
+
+def replace_first_ring(make):
+    """Replace the largest ring of the first area by ``make(coords)``."""
+    def damage(path: Path) -> None:
+        gdf = gpd.read_parquet(path)
+        parts = list(gdf.geometry.iloc[0].geoms)
+        i = max(range(len(parts)), key=lambda k: parts[k].area)
+        parts[i] = shapely.Polygon(make(list(parts[i].exterior.coords)))
+        assert not shapely.is_valid(parts[i])  # the damage really is an invalid polygon
+        gdf.loc[gdf.index[0], gdf.geometry.name] = shapely.MultiPolygon(parts)
+        gdf.to_parquet(path)
+    return damage
+
+
+def bow_tie(c):
+    """Swap two distant vertices: the ring folds over itself."""
+    c = c[:]
+    k = len(c) // 2
+    c[1], c[k] = c[k], c[1]
+    return c
+
+
+def spike(c):
+    """An out-and-back spike at the second vertex (a ring touching itself, no area)."""
+    (x0, y0), (x1, y1) = c[0], c[1]
+    return [c[0], c[1], (x1 - (y1 - y0) * 0.2, y1 + (x1 - x0) * 0.2)] + c[1:]
+
+
+def test_lon_lat_boundaries_labelled_british_national_grid_are_refused(built, tmp_path):
+    digest = sha(built)
+    mirror = damaged_mirror(tmp_path, "boundaries_lsoa21", relabel_crs("EPSG:27700"))
+    with pytest.raises(BuildError, match=r"boundaries_lsoa21: .*lsoa21_boundaries_eng_bsc\.parquet"
+                                         r": area E01011949 lies at lon -7\.\d\d\.\.-7\.\d\d.* "
+                                         r"declares \(EPSG:27700\), outside England.*83 of 83.*"
+                                         r"longitude/latitude degrees.*Fix: re-download"):
+        build(built, mirror=mirror, raw_dir=tmp_path / "raw2", sources=fixture_sources(),
+              force=True, log=lambda _m: None)
+    assert_intact(built, digest)
+
+
+def test_self_intersecting_polygon_is_refused(built, tmp_path):
+    digest = sha(built)
+    mirror = damaged_mirror(tmp_path, "boundaries_lsoa21", replace_first_ring(bow_tie))
+    with pytest.raises(BuildError, match=r"boundaries_lsoa21: .*area E01011949 has an invalid "
+                                         r"geometry \(Self-intersection\[.*\]\) that repair "
+                                         r"would change by \d+% of its area.*Rule: boundaries "
+                                         r"must be valid polygons.*queen neighbours.*Fix"):
+        build(built, mirror=mirror, raw_dir=tmp_path / "raw2", sources=fixture_sources(),
+              force=True, log=lambda _m: None)
+    assert_intact(built, digest)
+
+
+def test_small_geometry_defect_is_repaired_and_logged(built, tmp_path):
+    mirror = damaged_mirror(tmp_path, "boundaries_lsoa21", replace_first_ring(spike))
+    logs: list[str] = []
+    build(built, mirror=mirror, raw_dir=tmp_path / "raw2", sources=fixture_sources(),
+          force=True, log=logs.append)
+    with dbmod.connect(built) as con:
+        message = con.execute("SELECT message FROM load_log WHERE source_id = "
+                              "'boundaries_lsoa21'").fetchone()[0]
+        wkb = con.execute("SELECT geometry FROM boundary WHERE geography = 'lsoa21' "
+                          "AND code = 'E01011949'").fetchone()[0]
+    assert "repaired 1 invalid geometry with shapely make_valid" in message
+    assert message.endswith("E01011949")
+    assert any("note  boundaries_lsoa21: repaired 1" in m for m in logs)
+    assert shapely.is_valid(shapely.from_wkb(wkb))
+
+
+# --- a damaged database is named and rebuilt (fault 5) ---------------------------------------
+
+def damage_database(path: Path, how: str) -> None:
+    if how == "truncated":
+        os.truncate(path, path.stat().st_size // 2)
+    elif how == "not duckdb":
+        path.write_bytes(b"this is not a database\n" * 100)
+    else:
+        sql = {"dropped table": "DROP TABLE lad",
+               "renamed column": "ALTER TABLE population RENAME COLUMN total TO total_people",
+               "old schema": "UPDATE build_info SET value = '1' WHERE key = 'schema_version'"}
+        with duckdb.connect(str(path)) as con:
+            con.execute(sql[how])
+
+
+DAMAGE = {"truncated": r"is truncated \([\d,]+ bytes of the [\d,]+ its [\d,]+ blocks need\)",
+          "not duckdb": r"cannot be opened as a DuckDB database \(.*not a valid DuckDB "
+                        r"database file!\)",
+          "dropped table": r"lacks the table 'lad'",
+          "renamed column": r"lacks the column\(s\) 'total' of table 'population'",
+          "old schema": r"was built with schema version 1, and this version of the program "
+                        r"needs version \d+"}
+
+
+@pytest.mark.parametrize("how", list(DAMAGE))
+def test_damaged_database_is_named_with_the_fix(built, how, capsys):
+    damage_database(built, how)
+    sentence = rf"the database {re.escape(str(built))} {DAMAGE[how]}; rebuild it with " \
+               r"`python -m inequality build`"
+    assert re.fullmatch(sentence + r" \(offline: add --mirror DIR\)", dbmod.problem(built))
+    with pytest.raises(dbmod.DatabaseDamaged, match=sentence):
+        dbmod.connect(built)
+    assert cli.main(["check", "--db", str(built)]) == 1
+    out, err = capsys.readouterr()
+    assert re.fullmatch(r"error: " + sentence + r".*\n", err) and out == ""
+
+
+@pytest.mark.parametrize("how", list(DAMAGE))
+def test_build_rebuilds_a_damaged_database(built, tmp_path, how):
+    damage_database(built, how)
+    logs: list[str] = []
+    # the same raw folder as the first build: every file is unchanged, yet it must rebuild
+    report = build_fixture_db(built, tmp_path / "raw", log=logs.append)
+    assert report.changed and len(report.loaded) == len(fixture_sources())
+    assert dbmod.problem(built) is None
+    assert any(re.match(rf"rebuild: the database .* {DAMAGE[how]}", m) for m in logs), logs
+
+
+def test_only_refuses_a_damaged_database(built, tmp_path):
+    damage_database(built, "dropped table")
+    digest = sha(built)
+    with pytest.raises(BuildError, match=r"--only updates a sound database, but the database "
+                                         r".* lacks the table 'lad'.*a full build \(without "
+                                         r"--only\) replaces it"):
+        build(built, mirror=FIXTURE_MIRROR, raw_dir=tmp_path / "raw", sources=fixture_sources(),
+              only=["ruc2021_lad24"], log=lambda _m: None)
+    assert sha(built) == digest and not list(built.parent.glob("*.tmp-*"))
+
+
+# --- unreadable inputs and a full disk give messages, not tracebacks (fault 6) ---------------
+
+@pytest.mark.parametrize("content,match", [
+    (lambda text: b"", r"lookup_lad_rgn_eng\.csv: the file is empty \(0 bytes, no header row\)"
+                       rf"; {FIX}"),
+    (lambda text: bytes(range(256)) * 8, r"lookup_lad_rgn_eng\.csv: is binary, not a CSV text "
+                                          r"file \(a zero byte at offset 0.*save it again as "
+                                          r"\"CSV UTF-8\""),
+    (lambda text: text.encode("utf-16"), r"lookup_lad_rgn_eng\.csv: is encoded as UTF-16 \(it "
+                                         r"starts with a UTF-16 byte-order mark\), not UTF-8; "
+                                         r"the official file is UTF-8 CSV"),
+    (lambda text: text.replace("Hartlepool", "Hartlépool").encode("latin-1"),
+     r"lookup_lad_rgn_eng\.csv: is not UTF-8: byte 0xE9 on line 2 .* so the file is probably "
+     r"encoded as Latin-1 \(Windows-1252\)"),
+])
+def test_unreadable_lookup_names_the_file_and_its_encoding(built, tmp_path, content, match):
+    digest = sha(built)
+    mirror = damaged_mirror(tmp_path, "lookup_lad_region",
+                            lambda p: p.write_bytes(content(p.read_text())))
+    with pytest.raises(BuildError, match=rf"lookup_lad_region: .*{match}"):
+        build(built, mirror=mirror, raw_dir=tmp_path / "raw2", sources=fixture_sources(),
+              force=True, log=lambda _m: None)
+    assert_intact(built, digest)
+
+
+def test_disk_full_while_copying_for_only(built, tmp_path, monkeypatch):
+    digest = sha(built)
+
+    def copy_until_full(src, dst, **_kw):
+        Path(dst).write_bytes(Path(src).read_bytes()[: 1 << 20])  # a partial copy is left
+        raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+
+    monkeypatch.setattr(build_module.shutil, "copy2", copy_until_full)
+    with pytest.raises(BuildError, match=rf"^no space left on device in {re.escape(str(built.parent))}"
+                                         r" while writing the new database inequality\.duckdb\."
+                                         r"tmp-\d+: free space there \(the new copy needs about "
+                                         r"\d+ MB, as big as the current database"):
+        build(built, mirror=FIXTURE_MIRROR, raw_dir=tmp_path / "raw", sources=fixture_sources(),
+              only=["ruc2021_lad24"], log=lambda _m: None)
+    assert_intact(built, digest)
+
+
+def test_disk_full_inside_duckdb(built, tmp_path, monkeypatch):
+    digest = sha(built)
+
+    def full(con, _log):
+        raise duckdb.IOException('IO Error: Could not write file "x.duckdb.tmp-1": No space '
+                                 "left on device")
+
+    monkeypatch.setattr(build_module, "derive_spatial", full)
+    with pytest.raises(BuildError, match=rf"^no space left on device in "
+                                         rf"{re.escape(str(built.parent))} while writing"):
+        build(built, mirror=FIXTURE_MIRROR, raw_dir=tmp_path / "raw", sources=fixture_sources(),
+              force=True, log=lambda _m: None)
+    assert_intact(built, digest)
+
+
+FSIZE_BUILD = """
+import resource, sys
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+from conftest import FIXTURE_MIRROR, fixture_sources
+from inequality.etl.build import BuildError, build
+resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))
+try:
+    build(Path({db!r}), mirror=FIXTURE_MIRROR, raw_dir=Path({raw!r}), sources=fixture_sources(),
+          only=["iod2019_lsoa11"], log=lambda _m: None)
+except BuildError as exc:
+    print(exc, file=sys.stderr)
+    sys.exit(1)
+"""
+
+
+@pytest.mark.parametrize("extra", [-(1 << 20), 2 << 20])  # the copy, or DuckDB's own writes
+def test_file_size_limit_gives_a_message(built, tmp_path, extra):
+    """Under `ulimit -f` (RLIMIT_FSIZE) a write fails with EFBIG (Python ignores SIGXFSZ)."""
+    digest = sha(built)
+    limit = built.stat().st_size + extra
+    code = FSIZE_BUILD.format(tests=str(REPO / "tests"), limit=limit, db=str(built),
+                              raw=str(tmp_path / "raw"))
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(REPO),
+                               "INEQUALITY_DATA_DIR": str(tmp_path / "data")})
+    assert proc.returncode == 1, proc.stderr
+    assert re.search(rf"the file size limit \(ulimit -f: {limit:,} bytes\) stopped a write in "
+                     rf"{re.escape(str(built.parent))} while writing the new database "
+                     r"inequality\.duckdb\.tmp-\d+: raise the limit", proc.stderr), proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert_intact(built, digest)
+
+
+def test_read_only_database_folder_fails_before_any_work(built, tmp_path, monkeypatch):
+    digest = sha(built)
+    folder = built.parent
+    if os.geteuid() == 0:  # root writes anywhere: make the folder's write test fail as it would
+        def denied(probe):
+            raise PermissionError(errno.EACCES, "Permission denied", str(probe))
+        monkeypatch.setattr(build_module, "_touch", denied)
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(BuildError, match=rf"cannot write in the database folder "
+                                             rf"{re.escape(str(folder))} \(permission denied on "
+                                             r".*\), where the build writes inequality\.duckdb: "
+                                             r"make the folder writable, or point --db"):
+            build(built, mirror=FIXTURE_MIRROR, raw_dir=tmp_path / "raw_ro",
+                  sources=fixture_sources(), force=True, log=lambda _m: None)
+    finally:
+        folder.chmod(0o755)
+    assert not (tmp_path / "raw_ro").exists(), "the check must come before the downloads"
+    assert_intact(built, digest)
+
+
+# --- temporaries of killed builds go at the start of every run (fault 7) ---------------------
+
+def test_temporaries_of_killed_builds_are_removed_even_when_nothing_changed(built, tmp_path):
+    dead = f"{built.name}.tmp-999999999"
+    stale = [built.with_name(dead), built.with_name(dead + ".wal"),
+             built.with_name(dead + ".probe")]
+    for path in stale:
+        path.write_bytes(b"half a database")
+    spill = built.with_name(dead + ".tmp")
+    spill.mkdir()
+    (spill / "duckdb_temp_block-1.block").write_bytes(b"x" * 1000)
+    alive = built.with_name(f"{built.name}.tmp-{os.getppid()}")  # a build still running
+    alive.write_bytes(b"in progress")
+    logs: list[str] = []
+    report = build_fixture_db(built, tmp_path / "raw", log=logs.append)
+    assert not report.changed, "nothing changed, so nothing was rebuilt"
+    assert not any(p.exists() for p in stale + [spill])
+    assert alive.exists(), "the temporary of a running build is left alone"
+    assert any(m.startswith("clean 4 temporary file(s) of killed builds removed") for m in logs)
+    alive.unlink()

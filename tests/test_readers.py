@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from conftest import FIXTURE_MIRROR, FIXTURE_ROWS
@@ -171,3 +172,67 @@ def test_fingertips_suppressed_values_stay_null():
                                            ("1999 - 01", (1999, 2001)), ("n/a", (None, None))])
 def test_parse_period(text, expected):
     assert parse_period(text) == expected
+
+
+# --- values validated at read time (issue 11) ------------------------------------------------
+
+def test_british_national_grid_metres_labelled_as_degrees_are_refused(tmp_path):
+    path = tmp_path / sources.get("boundaries_lsoa11").file
+    gdf = gpd.read_parquet(fixture_path("boundaries_lsoa11")).to_crs("EPSG:27700")
+    gdf.set_crs("EPSG:4326", allow_override=True).to_parquet(path)
+    with pytest.raises(ReaderError, match=r"lsoa11_boundaries_eng_bgc\.parquet: area E01\d{6} "
+                                          r"lies at lon 4\d{5}\.\d\d.* declares \(EPSG:4326\), "
+                                          r"outside England.*they look like metres \(British "
+                                          r"National Grid, EPSG:27700\?\)"):
+        READERS["boundary"](fixture_source("boundaries_lsoa11"), path)
+
+
+def test_official_crs_is_accepted_after_reprojection(tmp_path):
+    """The same areas in British National Grid, correctly labelled, read back in England."""
+    path = tmp_path / sources.get("boundaries_lsoa11").file
+    gpd.read_parquet(fixture_path("boundaries_lsoa11")).to_crs("EPSG:27700").to_parquet(path)
+    frame, _ = READERS["boundary"](fixture_source("boundaries_lsoa11"), path)
+    assert frame["centroid_lon"].between(-2, 0).all() and frame["centroid_lat"].between(52, 55).all()
+
+
+def test_utf16_without_byte_order_mark_names_the_encoding(tmp_path):
+    path = copy_fixture("iod2019_lsoa11", tmp_path)
+    path.write_bytes(path.read_text().encode("utf-16-le"))
+    with pytest.raises(ReaderError, match=r"File_7_-_All_IoD2019\S*\.csv: is encoded as UTF-16 "
+                                          r"\(every other byte is zero\), not UTF-8; the official "
+                                          r"file is UTF-8 CSV: re-download it"):
+        READERS["iod"](fixture_source("iod2019_lsoa11"), path)
+
+
+def test_latin1_beyond_the_first_block_names_the_line(tmp_path):
+    """A Latin-1 byte after the first 64 KiB (found by pandas, not the up-front sniff) still
+    names the encoding and the line."""
+    path = copy_fixture("fingertips_90366_le_ltla", tmp_path)
+    header, *rows = path.read_text().splitlines(keepends=True)
+    rows = rows * (1 + (1 << 16) // len("".join(rows)))  # a damaged file past 64 KiB
+    last = rows[-1].replace("England", "Englánd").encode("latin-1")
+    path.write_bytes((header + "".join(rows[:-1])).encode() + last)
+    with pytest.raises(ReaderError, match=rf"is not UTF-8: byte 0xE1 on line {len(rows) + 1:,} "
+                                          r"\(b'.*Engl\\xe1nd.*'\) reads as Latin-1 / "
+                                          r"Windows-1252 '.*Englánd.*', so the file is probably "
+                                          r"encoded as Latin-1"):
+        READERS["health"](fixture_source("fingertips_90366_le_ltla"), path)
+
+
+def test_rank_error_names_the_lsoa_and_row(tmp_path):
+    path = copy_fixture("iod2019_lsoa11", tmp_path)
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df.loc[2, "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)"] = "0"
+    df.to_csv(path, index=False)
+    code = df.loc[2, "LSOA code (2011)"]
+    with pytest.raises(ReaderError, match=rf"imd rank 0 is outside 1..81 at LSOA {code} \(data "
+                                          r"row 3; 1 value\(s\) in all\); check that it is the "
+                                          r"official file"):
+        READERS["iod"](fixture_source("iod2019_lsoa11"), path)
+
+
+def test_fractional_working_age_population_of_2015_is_published_and_accepted():
+    """IoD 2015 publishes working-age people in quarters (e.g. 702.75): not an error."""
+    data = READERS["iod"](fixture_source("iod2015_lsoa11"), fixture_path("iod2015_lsoa11"))
+    assert (data.population["working_age"] % 1 != 0).any()
+    assert (data.population["total"] % 1 == 0).all()

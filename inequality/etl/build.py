@@ -6,7 +6,13 @@ the derived tables are built does ``os.replace`` swap it in. Any failure removes
 temporary file and leaves the previous database byte-for-byte as it was.
 
 Re-running a build whose files are unchanged does no work beyond checksums: each file's
-SHA-256 is compared with the ``load_log`` of the current database.
+SHA-256 is compared with the ``load_log`` of the current database. A current database that is
+damaged or of another schema version (:func:`inequality.db.problem`) is rebuilt whole.
+
+Each reader validates its own file's values; :func:`cross_check` then checks that the loaded
+files agree on which LSOAs exist. Every run starts by removing the temporaries of killed builds
+and by checking that the database folder is writable; a full disk or a file size limit ends
+the build with a message naming the folder, never a traceback.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ import pandas as pd
 import pyarrow as pa
 
 from .. import config
+from ..db import SCHEMA_VERSION  # bump it in inequality/db.py, beside the damage check
+from ..db import problem as db_problem
 from ..geography import ASSIGNMENT_SQL
 from . import fetch
 from .spatial import derive_spatial
@@ -32,7 +40,6 @@ from .readers import READERS, ReaderError
 from .readers.iod import MEASURES
 from .sources import RELEASES, SOURCES, Source
 
-SCHEMA_VERSION = "2"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 
 
@@ -80,11 +87,12 @@ def _load_iod(con, source: Source, path: Path) -> tuple[int, list[str]]:
     return data.rows, data.missing
 
 
-def _load_boundary(con, source: Source, path: Path) -> tuple[int, list[str]]:
+def _load_boundary(con, source: Source, path: Path) -> tuple[int, list[str], list[str]]:
     frame, missing = READERS["boundary"](source, path)
+    notes = list(frame.attrs.get("notes", []))  # geometries repaired, for the load log
     con.execute("DELETE FROM boundary WHERE geography = ?", [source.geography])
     _insert(con, "boundary", frame.assign(geography=source.geography))
-    return len(frame), missing
+    return len(frame), missing, notes
 
 
 def _load_lsoa_lookup(con, source: Source, path: Path) -> tuple[int, list[str]]:
@@ -269,6 +277,143 @@ def _derive(con: duckdb.DuckDBPyConnection) -> None:
                      in enumerate(MEASURES)])
 
 
+# --- cross-file consistency -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Codes:
+    """One file's set of LSOA codes, as loaded into the new database."""
+
+    label: str  # "iod2025_lsoa21 (File_7_....csv)"
+    sql: str
+    params: tuple
+
+
+def _code_sets(con: duckdb.DuckDBPyConnection, catalogue: list[Source]) -> dict:
+    files = dict(con.execute("SELECT source_id, file FROM load_log WHERE status = 'loaded'")
+                 .fetchall())
+
+    def label(source_id: str | None, fallback: str) -> str:
+        if source_id is None:
+            return fallback
+        return f"{source_id} ({files[source_id]})" if source_id in files else source_id
+
+    def source_of(kind: str, geography: str | None, **options) -> str | None:
+        return next((s.id for s in catalogue if s.kind == kind
+                     and geography in (None, s.geography)
+                     and all(s.options.get(k) == v for k, v in options.items())), None)
+
+    sets: dict = {}
+    for rel, geo, sid in con.execute("SELECT release, geography, source_id FROM release "
+                                     "ORDER BY release").fetchall():
+        sets[("iod", rel)] = (geo, _Codes(label(sid, f"IoD {rel}"),
+                                          "SELECT lsoa_code FROM iod_lsoa WHERE release = ?",
+                                          (rel,)))
+    for geo in ("lsoa11", "lsoa21"):
+        sets[("lookup", geo)] = _Codes(
+            label(source_of("area_lookup", geo), f"the {geo} lookup"),
+            "SELECT lsoa_code FROM area_lookup WHERE geography = ?", (geo,))
+        sets[("boundary", geo)] = _Codes(
+            label(source_of("boundary", geo), f"the {geo} boundaries"),
+            "SELECT code FROM boundary WHERE geography = ?", (geo,))
+        sets[("ruc", geo)] = _Codes(
+            label(source_of("ruc_lsoa", geo), f"the {geo} rural-urban classification"),
+            "SELECT area_code FROM rural_urban WHERE geography = ?", (geo,))
+    for a, b in con.execute("SELECT DISTINCT from_geography, to_geography FROM lsoa_change "
+                            "ORDER BY 1").fetchall():
+        lab = label(source_of("lsoa_lookup", None, **{"from": a, "to": b}),
+                    f"the {a} to {b} lookup")
+        sets[("from", a)] = _Codes(lab, "SELECT from_code FROM lsoa_change "
+                                        "WHERE from_geography = ?", (a,))
+        sets[("to", a, b)] = _Codes(lab, "SELECT to_code FROM lsoa_change "
+                                         "WHERE from_geography = ?", (a,))
+    return sets
+
+
+def _difference(con, a: _Codes, b: _Codes) -> tuple[int, list[str]]:
+    """How many codes of ``a`` are not in ``b``, and the first three."""
+    rows = con.execute(
+        f"WITH d AS (SELECT code FROM ({a.sql}) AS x(code) EXCEPT "
+        f"SELECT code FROM ({b.sql}) AS y(code)) "
+        "SELECT code, count(*) OVER () FROM d ORDER BY code LIMIT 3",
+        [*a.params, *b.params]).fetchall()
+    return (rows[0][1] if rows else 0), [r[0] for r in rows]
+
+
+def _empty(con, codes: _Codes) -> bool:
+    return con.execute(f"SELECT count(*) FROM ({codes.sql}) AS x(code)",
+                       list(codes.params)).fetchone()[0] == 0
+
+
+def _listed(n: int, first: list[str]) -> str:
+    more = f" and {n - 1:,} other(s)" if n > 1 else ""
+    return f"{first[0]!r}{more}" + (f" ({', '.join(first)}, ...)" if n > 1 else "")
+
+
+def cross_check(con: duckdb.DuckDBPyConnection, catalogue: list[Source]) -> None:
+    """The loaded files agree on which LSOAs exist (run after loading, before deriving).
+
+    Every IoD LSOA is in its geography's lookup and boundaries, and no lookup, boundary,
+    rural-urban or change-lookup code is unknown to the others: a code replaced in one file
+    would otherwise make an LSOA vanish from its authority and a phantom one appear. Raises
+    :class:`BuildError` naming both files, the codes, the rule and the fix.
+    """
+    sets = _code_sets(con, catalogue)
+    checks: list[tuple[_Codes, _Codes, bool, str]] = []
+    for key, value in sets.items():
+        if key[0] != "iod":
+            continue
+        geo, iod = value
+        if geo in ("lsoa11", "lsoa21"):
+            checks.append((iod, sets[("lookup", geo)], True,
+                           "every IoD LSOA must be in the lookup of its geography, and every "
+                           "lookup LSOA in the IoD, or an LSOA vanishes from its authority and "
+                           "a phantom one appears"))
+            checks.append((iod, sets[("boundary", geo)], True,
+                           "every IoD LSOA must have a boundary (the map and the neighbours), "
+                           "and every boundary an IoD row"))
+        elif ("from", geo) in sets:
+            checks.append((iod, sets[("from", geo)], True,
+                           "every IoD LSOA must be in the lookup that carries it to the next "
+                           "geography, and that lookup must hold no other code"))
+    for geo in ("lsoa11", "lsoa21"):
+        reference = sets[("boundary", geo)]
+        if _empty(con, reference):
+            reference = sets[("lookup", geo)]
+        else:
+            checks.append((sets[("lookup", geo)], reference, True,
+                           "the lookup and the boundaries must list the same LSOAs"))
+        checks.append((sets[("ruc", geo)], reference, True,
+                       "the rural-urban classification must cover exactly the LSOAs of its "
+                       "geography"))
+        if ("from", geo) in sets:
+            checks.append((sets[("from", geo)], reference, True,
+                           "the lookup to the next geography must hold every LSOA of this "
+                           "one, and no other code"))
+    for key, codes in sets.items():
+        if key[0] == "to" and key[2] in ("lsoa11", "lsoa21"):
+            reference = sets[("boundary", key[2])]
+            if _empty(con, reference):
+                reference = sets[("lookup", key[2])]
+            checks.append((codes, reference, False,
+                           f"every {key[2].upper()} the lookup leads to must exist"))
+    for a, b, both, rule in checks:
+        if _empty(con, a) or _empty(con, b):
+            continue
+        n_ab, ab = _difference(con, a, b)
+        n_ba, ba = _difference(con, b, a) if both else (0, [])
+        if not n_ab and not n_ba:
+            continue
+        clauses = []
+        if n_ab:
+            clauses.append(f"{a.label} holds {_listed(n_ab, ab)}, which {b.label} lacks")
+        if n_ba:
+            clauses.append(f"{b.label} holds {_listed(n_ba, ba)}, which {a.label} lacks")
+        raise BuildError(
+            f"the files disagree: {'; and '.join(clauses)}. Rule: {rule}. Fix: the two files "
+            "are of different editions or one is damaged; check them against `python -m "
+            "inequality sources` and re-download them with `python -m inequality build --force`")
+
+
 # --- the build ----------------------------------------------------------------------------
 
 def _log(msg: str) -> None:
@@ -276,15 +421,12 @@ def _log(msg: str) -> None:
 
 
 def previous_checksums(db: Path) -> dict[str, str] | None:
-    """``{source_id: sha256}`` of the current database, or None if it is absent or unreadable."""
-    if not db.exists():
+    """``{source_id: sha256}`` of the current database, or None if it is absent, damaged
+    (:func:`inequality.db.problem`) or of another schema version: then it is rebuilt."""
+    if not db.is_file() or db_problem(db) is not None:
         return None
     try:
         with duckdb.connect(str(db), read_only=True) as con:
-            version = con.execute(
-                "SELECT value FROM build_info WHERE key = 'schema_version'").fetchone()
-            if not version or version[0] != SCHEMA_VERSION:
-                return None
             rows = con.execute("SELECT source_id, sha256, status FROM load_log").fetchall()
     except duckdb.Error:
         return None
@@ -307,19 +449,34 @@ def select_sources(only: Iterable[str] | None = None,
 def build(db: Path | None = None, *, mirror: Path | None = None, raw_dir: Path | None = None,
           sources: Iterable[Source] | None = None, only: Iterable[str] | None = None,
           force: bool = False, log: Callable[[str], None] = _log, **fetch_kw) -> BuildReport:
-    """Build (or refresh) the database. Raises :class:`BuildError`; never damages ``db``."""
+    """Build (or refresh) the database. Raises :class:`BuildError`; never damages ``db``.
+
+    Every run first removes the temporary files of killed builds and checks that the
+    database folder is writable. A database that is damaged or of another schema version
+    (:func:`inequality.db.problem`) is rebuilt from every source, as if ``force`` were given.
+    """
     t0 = time.perf_counter()
     db = Path(db or config.db_path())
     raw_dir = Path(raw_dir or config.raw_dir())
     mirror = mirror if mirror is not None else config.mirror_dir()
     only = list(only or [])
-    selected = select_sources(only, sources)
+    catalogue = list(sources if sources is not None else SOURCES)
+    selected = select_sources(only, catalogue)
+    _remove_stale_temporaries(db, log)
+    _check_writable(db)
+    damage = db_problem(db) if db.is_file() else None
     if only and not db.exists():
         raise BuildError(f"--only needs an existing database to update, and {db} does not "
                          "exist; run a full `python -m inequality build` first")
+    if only and damage:
+        raise BuildError(f"--only updates a sound database, but {damage}; a full build "
+                         "(without --only) replaces it")
     if mirror is not None and not Path(mirror).is_dir():
         raise BuildError(f"mirror folder {mirror} does not exist; point --mirror or "
                          "INEQUALITY_MIRROR at a folder laid out <source id>/<file>")
+    if damage:
+        log(f"rebuild: {damage.split('; rebuild it with')[0]}; building it again from every "
+            "source")
 
     report = BuildReport(db=db, changed=False)
     fetched: dict[str, fetch.FetchResult] = {}
@@ -336,7 +493,7 @@ def build(db: Path | None = None, *, mirror: Path | None = None, raw_dir: Path |
         log(f"{'fetch' if fetched[source.id].changed else 'same '} {source.id} "
             f"({fetched[source.id].origin}) sha256 {fetched[source.id].sha256[:12]}")
 
-    previous = previous_checksums(db)
+    previous = None if damage else previous_checksums(db)
     if not force and not only and previous is not None:
         current = {sid: r.sha256 for sid, r in fetched.items()}
         current.update({sid: "skipped" for sid in skipped})
@@ -345,54 +502,18 @@ def build(db: Path | None = None, *, mirror: Path | None = None, raw_dir: Path |
             report.seconds = time.perf_counter() - t0
             return report
 
-    db.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temporaries(db)
     tmp = db.with_name(f"{db.name}.tmp-{os.getpid()}")
     _remove(tmp)
     try:
-        if only:
-            shutil.copy2(db, tmp)
-        con = duckdb.connect(str(tmp))
         try:
-            con.execute("SET enable_progress_bar = false")
-            if not only:
-                con.execute(SCHEMA_SQL.read_text())
-            for source in selected:
-                if source.id in skipped:
-                    con.execute("DELETE FROM load_log WHERE source_id = ?", [source.id])
-                    con.execute("INSERT INTO load_log VALUES (?, ?, NULL, 0, [], 'skipped', ?, ?)",
-                                [source.id, source.file, skipped[source.id], _now()])
-                    report.skipped.append(source.id)
-                    continue
-                result = fetched[source.id]
-                t = time.perf_counter()
-                try:
-                    rows, missing = LOADERS[source.kind](con, source, result.path)
-                except ReaderError as exc:
-                    raise BuildError(f"{source.id}: {result.path}: {exc}") from exc
-                except duckdb.Error as exc:
-                    raise BuildError(f"{source.id}: {result.path}: could not be loaded into "
-                                     f"the database ({exc})") from exc
-                con.execute("DELETE FROM load_log WHERE source_id = ?", [source.id])
-                con.execute("INSERT INTO load_log VALUES (?, ?, ?, ?, ?, 'loaded', ?, ?)",
-                            [source.id, result.path.name, result.sha256, rows, missing,
-                             f"from {result.origin}", _now()])
-                report.loaded.append(source.id)
-                log(f"load  {source.id}: {rows:,} rows"
-                    f"{f', {len(missing)} optional column(s) absent' if missing else ''}"
-                    f" ({time.perf_counter() - t:.1f}s)")
-            _derive(con)
-            derive_spatial(con, log)  # national queen neighbours and the LISA cache
-            con.execute("DELETE FROM build_info")
-            con.executemany("INSERT INTO build_info VALUES (?, ?)", [
-                ["schema_version", SCHEMA_VERSION],
-                ["built_at", _now().isoformat(timespec="seconds") + "Z"],
-                ["origin", f"mirror {mirror}" if mirror is not None else "live download"],
-            ])
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
-        os.replace(tmp, db)
+            _write_database(tmp, db, selected, catalogue, fetched, skipped, only, mirror,
+                            report, log)
+            os.replace(tmp, db)
+        except (OSError, duckdb.Error) as exc:
+            reason = fetch.describe_write_error(exc, db.parent)
+            if reason is None and isinstance(exc, duckdb.Error):
+                raise
+            raise BuildError(_write_failure(reason, exc, db, tmp)) from exc
     except BaseException:
         _remove(tmp)
         raise
@@ -402,18 +523,136 @@ def build(db: Path | None = None, *, mirror: Path | None = None, raw_dir: Path |
     return report
 
 
-def _remove_stale_temporaries(db: Path) -> None:
-    """Delete temporaries left by builds that were killed (their process no longer runs)."""
+def _write_database(tmp: Path, db: Path, selected: list[Source], catalogue: list[Source],
+                    fetched: dict, skipped: dict, only: list[str], mirror: Path | None,
+                    report: BuildReport, log: Callable[[str], None]) -> None:
+    """Load, check and derive everything into the new file ``tmp`` (a copy of ``db`` for
+    ``--only``)."""
+    if only:
+        shutil.copy2(db, tmp)
+    con = duckdb.connect(str(tmp))
+    try:
+        con.execute("SET enable_progress_bar = false")
+        if not only:
+            con.execute(SCHEMA_SQL.read_text())
+        for source in selected:
+            if source.id in skipped:
+                con.execute("DELETE FROM load_log WHERE source_id = ?", [source.id])
+                con.execute("INSERT INTO load_log VALUES (?, ?, NULL, 0, [], 'skipped', ?, ?)",
+                            [source.id, source.file, skipped[source.id], _now()])
+                report.skipped.append(source.id)
+                continue
+            result = fetched[source.id]
+            t = time.perf_counter()
+            try:
+                out = LOADERS[source.kind](con, source, result.path)
+            except ReaderError as exc:
+                raise BuildError(f"{source.id}: {result.path}: {exc}") from exc
+            except duckdb.Error as exc:
+                if fetch.describe_write_error(exc, tmp.parent) is not None:
+                    raise  # disk full, file size limit: reported by build()
+                raise BuildError(f"{source.id}: {result.path}: could not be loaded into "
+                                 f"the database ({exc})") from exc
+            rows, missing = out[0], out[1]
+            notes = list(out[2]) if len(out) > 2 else []  # e.g. geometries repaired
+            con.execute("DELETE FROM load_log WHERE source_id = ?", [source.id])
+            con.execute("INSERT INTO load_log VALUES (?, ?, ?, ?, ?, 'loaded', ?, ?)",
+                        [source.id, result.path.name, result.sha256, rows, missing,
+                         "; ".join([f"from {result.origin}", *notes]), _now()])
+            report.loaded.append(source.id)
+            log(f"load  {source.id}: {rows:,} rows"
+                f"{f', {len(missing)} optional column(s) absent' if missing else ''}"
+                f" ({time.perf_counter() - t:.1f}s)")
+            for note in notes:
+                log(f"note  {source.id}: {note}")
+        cross_check(con, catalogue)
+        _derive(con)
+        derive_spatial(con, log)  # national queen neighbours and the LISA cache
+        con.execute("DELETE FROM build_info")
+        con.executemany("INSERT INTO build_info VALUES (?, ?)", [
+            ["schema_version", SCHEMA_VERSION],
+            ["built_at", _now().isoformat(timespec="seconds") + "Z"],
+            ["origin", f"mirror {mirror}" if mirror is not None else "live download"],
+        ])
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+def _write_failure(reason: str | None, exc: BaseException, db: Path, tmp: Path) -> str:
+    """The message for a build stopped by the file system (disk full, size limit, ...)."""
+    size = db.stat().st_size if db.is_file() else 0
+    need = (f"about {size / 1e6:,.0f} MB, as big as the current database" if size
+            else "about 300 MB for the full data")
+    if reason is None:
+        return (f"could not write the new database {tmp} ({exc}); check that {db.parent} is "
+                "writable and has free space, or point --db / INEQUALITY_DB elsewhere")
+    if reason.startswith("no space left"):
+        fix = (f"free space there (the new copy needs {need}; it is written beside the old "
+               "one until it replaces it) or point --db / INEQUALITY_DB at a folder with more "
+               "room")
+    elif reason.startswith("the file size limit"):
+        fix = f"raise the limit (`ulimit -f unlimited`; the database is {need}) and build again"
+    else:
+        fix = "make the folder writable, or point --db / INEQUALITY_DB at a writable folder"
+    return f"{reason} while writing the new database {tmp.name}: {fix}"
+
+
+def _check_writable(db: Path) -> None:
+    """Fail at once, before any download, when the database folder cannot be written."""
+    folder = db.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _touch(folder / f"{db.name}.tmp-{os.getpid()}.probe")
+    except OSError as exc:
+        reason = fetch.describe_write_error(exc, folder) or f"{exc}"
+        raise BuildError(f"cannot write in the database folder {folder} ({reason}), where "
+                         f"the build writes {db.name}: make the folder writable, or point "
+                         "--db / INEQUALITY_DB at a writable folder") from exc
+
+
+def _touch(probe: Path) -> None:
+    """Create and delete a file (the test of a writable folder)."""
+    fd = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+    probe.unlink()
+
+
+def _remove_stale_temporaries(db: Path, log: Callable[[str], None] = _log) -> None:
+    """Delete what killed builds left beside ``db`` (the new file, its WAL, DuckDB's spill
+    folder), at the start of every run: their process no longer runs (or is this one)."""
+    removed, size = 0, 0
+    if not db.parent.is_dir():
+        return
     for tmp in db.parent.glob(f"{db.name}.tmp-*"):
-        pid = tmp.name.rsplit("-", 1)[-1].split(".")[0]
-        if pid.isdigit() and not _running(int(pid)):
-            _remove(tmp)
+        pid = tmp.name[len(db.name) + len(".tmp-"):].split(".")[0]
+        if not pid.isdigit() or (_running(int(pid)) and int(pid) != os.getpid()):
+            continue
+        try:
+            size += _size(tmp)
+            if tmp.is_dir() and not tmp.is_symlink():
+                shutil.rmtree(tmp)
+            else:
+                tmp.unlink()
+            removed += 1
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log(f"could not remove {tmp} ({exc}); delete it by hand")
+    if removed:
+        log(f"clean {removed} temporary file(s) of killed builds removed ({size / 1e6:,.1f} MB)")
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
 
 
 def _running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError, ValueError):
         return False
     except PermissionError:
         return True
@@ -426,3 +665,6 @@ def _remove(path: Path) -> None:
             p.unlink()
         except FileNotFoundError:
             pass
+    spill = path.with_name(path.name + ".tmp")  # DuckDB's temp_directory for the file
+    if spill.is_dir():
+        shutil.rmtree(spill, ignore_errors=True)

@@ -22,6 +22,7 @@ Nothing here runs at import time and nothing imports Streamlit.
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import json
 import logging
@@ -90,6 +91,40 @@ class FetchResult:
 # --------------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------------
+
+def describe_write_error(exc: BaseException, folder: Path) -> str | None:
+    """A plain reason for a failed write in ``folder`` (disk full, file size limit,
+    permission, read-only file system), or None when ``exc`` is none of those.
+
+    Works on ``OSError`` and on DuckDB's IO errors, which carry the system's message.
+
+    >>> describe_write_error(OSError(errno.ENOSPC, "No space left on device"), Path("/d"))
+    'no space left on device in /d'
+    """
+    code = getattr(exc, "errno", None)
+    text = str(exc)
+    if code in (errno.ENOSPC, errno.EDQUOT) or "No space left on device" in text \
+            or "Disk quota exceeded" in text:
+        return f"no space left on device in {folder}"
+    if code == errno.EFBIG or "File too large" in text:
+        limit = _file_size_limit()
+        return (f"the file size limit{f' (ulimit -f: {limit})' if limit else ''} stopped a "
+                f"write in {folder}")
+    if code == errno.EROFS or "Read-only file system" in text:
+        return f"{folder} is on a read-only file system"
+    if code in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
+        return f"permission denied on {getattr(exc, 'filename', None) or folder}"
+    return None
+
+
+def _file_size_limit() -> str | None:
+    try:
+        import resource
+        soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    except (ImportError, OSError, ValueError):
+        return None
+    return None if soft == resource.RLIM_INFINITY else f"{soft:,} bytes"
+
 
 def sha256_file(path: Path) -> str:
     """Return the hex SHA-256 of the file at ``path``, read in chunks."""
@@ -197,6 +232,12 @@ def _fetch_from_mirror(source: Source, raw_dir: Path, mirror: Path, *,
         _write_manifest(dest, {"url": source.url, "origin": "mirror", "mirror_path": str(src),
                                "sha256": src_sha, "etag": None, "last_modified": None})
     except OSError as exc:
+        reason = describe_write_error(exc, dest.parent)
+        if reason is not None:
+            raise FetchError(
+                f"{source.id}: could not copy {src} to {dest}: {reason}; free space there or "
+                "point INEQUALITY_DATA_DIR at a writable folder with room for the downloads",
+                source_id=source.id, url=str(src)) from exc
         raise FetchError(
             f"{source.id}: could not copy {src} to {dest}: {exc}; check that {raw_dir} is "
             f"writable and has free space, and {_MIRROR_HINT}",
@@ -279,9 +320,10 @@ class _HttpFetcher:
             _write_manifest(dest, {"url": source.url, "origin": "http", "sha256": new_sha,
                                    "etag": etag, "last_modified": last_modified})
         except OSError as exc:
+            reason = describe_write_error(exc, dest.parent) or str(exc)
             raise FetchError(
-                f"{source.id}: could not write {dest}: {exc}; check that {raw_dir} is writable "
-                "and has free space",
+                f"{source.id}: could not write {dest}: {reason}; check that {raw_dir} is "
+                "writable and has free space (or point INEQUALITY_DATA_DIR elsewhere)",
                 source_id=source.id, url=source.url) from exc
         finally:
             part.unlink(missing_ok=True)

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 #: GSS code patterns (ONS Code History Database): 3-character entity + 6 digits.
@@ -110,6 +111,124 @@ def match_headers(file_headers: list[str], columns: list[Column], file: str | Pa
     return rename, missing_optional
 
 
+#: The fix for a damaged official file.
+REDOWNLOAD = ("check that it is the official file (see `python -m inequality sources`) and "
+              "re-download it with `python -m inequality build --force`")
+
+
+def describe_undecodable(path: Path) -> str:
+    """Why the file at ``path`` is not UTF-8 text (see :func:`describe_bytes`)."""
+    return describe_bytes(Path(path).read_bytes())
+
+
+def describe_bytes(data: bytes) -> str:
+    r"""Why ``data`` is not UTF-8 text, naming its encoding where it can be recognised.
+
+    >>> describe_bytes("LADNM\nYnys Môn\n".encode("utf-16"))
+    'is encoded as UTF-16 (it starts with a UTF-16 byte-order mark), not UTF-8'
+    >>> describe_bytes("LADNM\nYnys Môn\n".encode("latin-1"))
+    "is not UTF-8: byte 0xF4 on line 2 (b'Ynys M\\xf4n') reads as Latin-1 / Windows-1252 'Ynys Môn', so the file is probably encoded as Latin-1 (Windows-1252)"
+    >>> describe_bytes(b"\x00\x01\x02binary")
+    "is binary, not a CSV text file (a zero byte at offset 0; it starts b'\\x00\\x01\\x02binary')"
+    """
+    head = data[:1 << 16]
+    for bom, name in ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+                      (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16")):
+        if head.startswith(bom):
+            return f"is encoded as {name} (it starts with a {name} byte-order mark), not UTF-8"
+    for magic, kind in ((b"PK\x03\x04", "a ZIP archive (or an Excel .xlsx workbook)"),
+                        (b"PAR1", "a Parquet file"), (b"\xd0\xcf\x11\xe0", "an Excel .xls workbook"),
+                        (b"\x1f\x8b", "a gzip archive"), (b"%PDF", "a PDF document")):
+        if head.startswith(magic):
+            return f"is {kind}, not a CSV text file"
+    if b"\x00" in head:
+        even, odd = head[0::2], head[1::2]
+        if even.count(0) > len(even) * 2 // 5 or odd.count(0) > len(odd) * 2 // 5:
+            return "is encoded as UTF-16 (every other byte is zero), not UTF-8"
+        return (f"is binary, not a CSV text file (a zero byte at offset {head.index(0):,}; it "
+                f"starts {head[:16]!r})")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = exc.start
+        line = data.count(b"\n", 0, start) + 1
+        lo = data.rfind(b"\n", 0, start) + 1
+        hi = data.find(b"\n", start)
+        raw = data[lo:hi if hi != -1 else len(data)].rstrip(b"\r")
+        shown = raw[max(0, start - lo - 20):start - lo + 20]
+        try:
+            latin = shown.decode("cp1252")
+        except UnicodeDecodeError:
+            latin = None
+        where = f"byte 0x{data[start]:02X} on line {line:,} ({shown!r})"
+        if latin is not None and b"\x00" not in raw:
+            return (f"is not UTF-8: {where} reads as Latin-1 / Windows-1252 {latin!r}, so the "
+                    "file is probably encoded as Latin-1 (Windows-1252)")
+        return f"is not UTF-8 text: {where} is not a UTF-8 character"
+    return "could not be decoded as UTF-8"
+
+
+def _encoding_fix() -> str:
+    return ("the official file is UTF-8 CSV: re-download it with `python -m inequality build "
+            "--force`, or, if you saved it yourself, save it again as \"CSV UTF-8\"")
+
+
+def require_text(path: Path) -> None:
+    """Fail early, naming the encoding, when a CSV is not UTF-8 text (pandas would read a
+    UTF-16 file without a byte-order mark, or a ZIP, as one garbled column)."""
+    if _not_utf8(path):
+        raise ReaderError(f"{Path(path).name}: {describe_undecodable(path)}; {_encoding_fix()}")
+
+
+def read_header(path: Path) -> list[str]:
+    """The header row of a CSV, with the same clear errors as :func:`read_csv_mapped`."""
+    require_text(path)
+    with csv_errors(path):
+        return list(pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns)
+
+
+class csv_errors:
+    """Turn pandas' parsing errors on ``path`` into :class:`ReaderError` messages that name
+    the file, what is wrong (empty, its encoding, binary, cut short) and the fix."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        if exc is None:
+            return False
+        name = self.path.name
+        if isinstance(exc, pd.errors.EmptyDataError):
+            raise ReaderError(f"{name}: the file is empty ({self.path.stat().st_size} bytes, no "
+                              "header row); re-download it with "
+                              "`python -m inequality build --force`") from exc
+        if isinstance(exc, UnicodeDecodeError) or (
+                isinstance(exc, pd.errors.ParserError) and _not_utf8(self.path)):
+            raise ReaderError(f"{name}: {describe_undecodable(self.path)}; "
+                              f"{_encoding_fix()}") from exc
+        if isinstance(exc, pd.errors.ParserError):
+            raise ReaderError(f"{name}: cannot be parsed as CSV ({exc}); the file may be "
+                              "truncated or corrupt, so re-download it with "
+                              "`python -m inequality build --force`") from exc
+        return False
+
+
+def _not_utf8(path: Path) -> bool:
+    """True when the first 64 KiB are not plain UTF-8 text (a BOM of UTF-16, NUL bytes)."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    if b"\x00" in head or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start < len(head) - 4  # not just a character cut by the 64 KiB limit
+    return False
+
+
 def read_csv_mapped(path: Path, columns: list[Column], strict: bool = False) -> Mapped:
     """Read an official CSV, keep and rename the mapped columns, and coerce their types.
 
@@ -118,7 +237,8 @@ def read_csv_mapped(path: Path, columns: list[Column], strict: bool = False) -> 
     """
     options = dict(keep_default_na=False, na_values=[""], encoding="utf-8-sig",
                    on_bad_lines="error")
-    try:
+    require_text(path)
+    with csv_errors(path):
         header = list(pd.read_csv(path, nrows=0, **options).columns)
         rename, missing = match_headers(header, columns, path, strict)
         kinds = {c.name: c.kind for c in columns}
@@ -127,15 +247,10 @@ def read_csv_mapped(path: Path, columns: list[Column], strict: bool = False) -> 
         try:
             raw = pd.read_csv(path, usecols=list(rename), dtype=dtypes, thousands=",",
                               **options)
-        except ValueError:
+        except ValueError as exc:
+            if isinstance(exc, UnicodeDecodeError):
+                raise
             raw = pd.read_csv(path, usecols=list(rename), dtype=str, **options)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ReaderError(f"{path.name}: cannot be parsed as CSV ({exc}); the file may be "
-                          "truncated or corrupt, so re-download it with "
-                          "`python -m inequality build --force`") from exc
-    except pd.errors.EmptyDataError as exc:
-        raise ReaderError(f"{path.name}: the file is empty; re-download it with "
-                          "`python -m inequality build --force`") from exc
     return map_frame(raw, columns, path, strict)
 
 
@@ -194,12 +309,46 @@ def check_unique(series: pd.Series, what: str, path: Path | str) -> None:
                           f"({len(dups)} duplicate(s)); each must appear once")
 
 
-def check_range(series: pd.Series, lo: float, hi: float, what: str, path: Path | str) -> None:
-    values = series.dropna()
-    bad = values[(values < lo) | (values > hi)]
-    if len(bad):
-        raise ReaderError(f"{Path(path).name}: {what} {bad.iloc[0]} is outside {lo:g}..{hi:g} "
-                          f"({len(bad)} value(s)); check the file is the official one")
+def _where(bad: pd.Series, codes: pd.Series | None, what: str = "LSOA") -> str:
+    """' at LSOA E01000001 (data row 5; 3 value(s) in all)' for the first flagged row."""
+    i = int(np.flatnonzero(bad.to_numpy())[0])
+    at = f" at {what} {codes.iloc[i]}" if codes is not None else ""
+    return f"{at} (data row {i + 1:,}; {int(bad.sum()):,} value(s) in all)"
+
+
+def check_range(series: pd.Series, lo: float, hi: float, what: str, path: Path | str,
+                codes: pd.Series | None = None) -> None:
+    """Every value lies in ``lo..hi``; the error names the value, the row (and its code)."""
+    bad = (series.notna() & ((series < lo) | (series > hi))).fillna(False)
+    if bad.any():
+        value = series[bad.to_numpy()].iloc[0]
+        rule = (f"is outside {lo:g}..{hi:g}" if np.isfinite(hi)
+                else "is negative" if lo == 0 else f"is below {lo:g}")
+        raise ReaderError(f"{Path(path).name}: {what} {value:g} {rule}"
+                          f"{_where(bad, codes)}; {REDOWNLOAD}")
+
+
+def check_complete(series: pd.Series, what: str, path: Path | str,
+                   codes: pd.Series | None = None) -> None:
+    """Every row has a finite number (no gap, no inf)."""
+    values = series.astype("float64")
+    bad = pd.Series(~np.isfinite(values.to_numpy(na_value=np.nan)), index=series.index)
+    if bad.any():
+        value = series[bad.to_numpy()].iloc[0]
+        shown = "no value" if pd.isna(value) else f"the value {value}"
+        raise ReaderError(f"{Path(path).name}: {what} has {shown}{_where(bad, codes)}; every "
+                          f"row must hold a finite number, so {REDOWNLOAD}")
+
+
+def check_whole(series: pd.Series, what: str, path: Path | str,
+                codes: pd.Series | None = None) -> None:
+    """Every value is a whole number (a count)."""
+    values = series.astype("float64")
+    bad = (values.notna() & (values % 1 != 0)).fillna(False)
+    if bad.any():
+        value = series[bad.to_numpy()].iloc[0]
+        raise ReaderError(f"{Path(path).name}: {what} {value:g} is not a whole number"
+                          f"{_where(bad, codes)}; it counts people, so {REDOWNLOAD}")
 
 
 def check_rows(frame: pd.DataFrame, expected: int | None, path: Path | str) -> None:

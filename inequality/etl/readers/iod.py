@@ -17,7 +17,8 @@ import pandas as pd
 
 from ..sources import Source
 from .base import (LAD_CODE, LSOA_CODE, OLD_LAD_CODE, Column, ReaderError, check_codes,
-                   check_range, check_rows, check_unique, read_csv_mapped)
+                   check_complete, check_range, check_rows, check_unique, check_whole,
+                   read_csv_mapped)
 
 #: (measure id, official label in 2015/2019/2025 headers, kind, parent domain, 2010 label)
 MEASURES: tuple[tuple[str, str, str, str | None], ...] = (
@@ -159,8 +160,10 @@ def read_iod(source: Source, path: Path) -> IoDFile:
     """Read and validate one release's File 7 into tidy long tables.
 
     Validation: LSOA codes are English 2001/2011/2021 GSS codes (E01) and unique; local
-    authority codes are GSS codes (or pre-2011 codes such as 00AA for 2010); ranks lie in
-    1..N and deciles in 1..10; the row count is the catalogue's.
+    authority codes are GSS codes (or pre-2011 codes such as 00AA for 2010); ranks are whole
+    numbers in 1..N and deciles in 1..10; every score present is a finite number; population
+    denominators are non-negative and whole (except the working-age population, which IoD
+    2015 publishes in quarters); the row count is the catalogue's.
     """
     release = source.release
     if release not in _AREA_HEADERS:
@@ -180,11 +183,11 @@ def read_iod(source: Source, path: Path) -> IoDFile:
         score, rank, decile = (f"{measure}__{p}" for p in ("score", "rank", "decile"))
         if rank not in df.columns and score not in df.columns:
             continue
+        if score in df.columns:
+            check_complete(df[score], f"{measure} score", path, df["lsoa_code"])
         if rank in df.columns:
-            check_range(df[rank], 1, n, f"{measure} rank", path)
-            if df[rank].isna().any():
-                raise ReaderError(f"{path.name}: {df[rank].isna().sum()} LSOA(s) have no {measure} "
-                                  "rank; the file may be truncated")
+            check_range(df[rank], 1, n, f"{measure} rank", path, df["lsoa_code"])
+            check_complete(df[rank], f"{measure} rank", path, df["lsoa_code"])
         part = pd.DataFrame({
             "release": release,
             "lsoa_code": df["lsoa_code"].astype(str),
@@ -194,7 +197,7 @@ def read_iod(source: Source, path: Path) -> IoDFile:
             "decile": df[decile] if decile in df.columns else pd.NA,
         })
         if decile in df.columns:
-            check_range(df[decile], 1, 10, f"{measure} decile", path)
+            check_range(df[decile], 1, 10, f"{measure} decile", path, df["lsoa_code"])
         elif rank in df.columns and release == "iod2010":
             # No published deciles: the rule the later releases follow, decile = ceil(10 r / N).
             part["decile"] = np.ceil(10 * df[rank].astype("float64") / n).astype("Int64")
@@ -206,6 +209,11 @@ def read_iod(source: Source, path: Path) -> IoDFile:
     population = pd.DataFrame({"release": release, "lsoa_code": df["lsoa_code"].astype(str)})
     for name in POPULATION_COLUMNS:
         col = f"pop__{name}"
+        if col in df.columns:
+            what = f"population {_POPULATION[release][name]!r}"
+            check_range(df[col], 0, np.inf, what, path, df["lsoa_code"])
+            if name != "working_age":  # IoD 2015 publishes working-age people in quarters
+                check_whole(df[col], what, path, df["lsoa_code"])
         population[name] = df[col] if col in df.columns else np.nan
     has_population = "pop__total" in df.columns and df["pop__total"].notna().all()
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..sources import Source
 from .base import (LAD_CODE, LSOA_CODE, REGION_CODE, Column, ReaderError, check_codes,
-                   check_rows, check_unique, read_csv_mapped)
+                   check_rows, check_unique, read_csv_mapped, read_header)
 
 CHANGE_INDICATORS = {"U", "S", "M", "X"}
 
@@ -73,7 +73,7 @@ def read_area_lookup(source: Source, path: Path) -> tuple[pd.DataFrame, list[str
 
 def read_lad_region(source: Source, path: Path) -> tuple[pd.DataFrame, list[str]]:
     """Local authority to region for one or more vintages (long or single-vintage layout)."""
-    head = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+    head = read_header(path)
     if any(h.strip().upper() == "LAD_VINTAGE" for h in head):
         cols = [Column("lad_vintage", ("LAD_VINTAGE",), True, "int"),
                 Column("lad_code", ("LADCD",), True), Column("lad_name", ("LADNM",), True),
