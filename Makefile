@@ -11,10 +11,13 @@ PORT ?= 8501
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+# The project itself is installed editable, so `$(VENV)/bin/inequality` (the console script)
+# runs from any folder without activating the virtualenv.
+$(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 # Debian packages: Pango and fonts for WeasyPrint's PDF briefings (also needed by `make run`);

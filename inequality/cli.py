@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -67,10 +68,17 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    import duckdb
+
     from . import db
 
-    with db.connect(args.db) as con:
-        report = db.check(con)
+    with db.connect(args.db) as con:  # DatabaseDamaged: one sentence and the fix, exit 1
+        try:
+            report = db.check(con)
+        except duckdb.Error as exc:
+            raise CommandError(f"the database {args.db} cannot be read ("
+                               f"{str(exc).strip().splitlines()[0]}); rebuild it with "
+                               f"{db.REBUILD}") from exc
     if args.json:
         _print_json(report)
         return EXIT_OK
@@ -119,6 +127,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         _print_json(result)
         return EXIT_OK
     rows = result if args.all else [result]
+    notes: dict[str, list[str]] = {}  # reason -> measures it applies to, printed once
     for r in rows:
         basis = _BASIS.get(r.get("rank_basis"))
         print(f"{r['area_name']} ({r['area_code']}), {r['release']}: {r['lsoa_count']} LSOAs"
@@ -135,10 +144,17 @@ def cmd_summary(args: argparse.Namespace) -> int:
                  _scale(r, "employment_scale"))):
             rank = r.get(f"rank_{key}")
             note = r["unavailable"].get(key, "")
-            print(f"  {label:<28} {fmt(r[key]):>12}  {'rank ' + str(rank) if rank else ''}"
-                  f"{'  ' + note if note else ''}")
+            mark = ""
+            if note:
+                labels = notes.setdefault(note, [])
+                if label not in labels:
+                    labels.append(label)
+                mark = f"[{list(notes).index(note) + 1}]"
+            print(f"  {label:<28} {fmt(r[key]):>12}  {'rank ' + str(rank) if rank else mark}")
         for note in r.get("notes") or []:
             print(f"  note: {note}")
+    for i, (note, labels) in enumerate(notes.items(), 1):
+        print(f"[{i}] {', '.join(labels)}: {note}")
     return EXIT_OK
 
 
@@ -262,10 +278,33 @@ def cmd_hidden(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check_writable_out(out: Path) -> None:
+    """Refuse an --out the briefing cannot be written to before any work is done."""
+    if out.suffix.lower() not in (".html", ".pdf"):
+        raise UsageError(f"--out {out} must end in .html or .pdf (the briefing's format)")
+    folder = out.parent
+    if out.is_dir():
+        raise UsageError(f"--out {out} is a folder; give a file name such as "
+                         f"{out / ('briefing' + out.suffix)}")
+    if not folder.is_dir():
+        raise UsageError(f"cannot write the briefing to {out}: the folder {folder} does not "
+                         "exist; create it or choose another --out")
+    probe = folder / f".{out.name}.probe-{os.getpid()}"
+    try:
+        os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        probe.unlink()
+        if out.exists() and not os.access(out, os.W_OK):
+            raise PermissionError(13, "Permission denied", str(out))
+    except OSError as exc:
+        raise UsageError(f"cannot write the briefing to {out}: {exc.strerror or exc} in "
+                         f"{folder}; choose another --out (a folder you can write to)") from exc
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from .services import custom_areas
     from .present import report
 
+    _check_writable_out(args.out)
     with _connect(args) as con:
         try:
             briefing = report.write_report(con, args.out, args.area, release=args.release,
@@ -354,7 +393,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--db", type=Path, default=None,
                         help="database file (default: INEQUALITY_DB, else data/inequality.duckdb)")
     p = argparse.ArgumentParser(
-        prog="python -m inequality",
+        prog="inequality" if Path(sys.argv[0]).name == "inequality" else "python -m inequality",
         description="English Indices of Deprivation and health inequality: ETL and analysis.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -367,8 +406,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--mirror", metavar="DIR",
                    help="copy sources from a local mirror laid out <source id>/<file> "
                         "(default: INEQUALITY_MIRROR)")
-    b.add_argument("--only", nargs="+", metavar="ID",
-                   help="reload only these sources into the existing database")
+    b.add_argument("--only", nargs="+", metavar="ID", choices=[s.id for s in SOURCES],
+                   help="reload only these sources into the existing database (ids as "
+                        "`sources` lists them)")
     b.add_argument("--force", action="store_true",
                    help="rebuild even if no source changed (and re-download)")
     b.set_defaults(func=cmd_build)
