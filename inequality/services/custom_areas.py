@@ -59,15 +59,46 @@ class CustomArea:
         Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
 
     @classmethod
-    def from_json(cls, text: str) -> CustomArea:
+    def from_json(cls, text: str | bytes) -> CustomArea:
+        """A saved area: ``{"name": str, "geography": str, "lsoa_codes": [str, ...]}``.
+
+        Anything else (not JSON, nested too deep, a list at the top, codes given as one
+        string or as lists) is a :class:`CustomAreaError` saying what is wrong and what the
+        file should hold.
+        """
+        expected = ('expected a JSON object {"name": "...", "geography": "lsoa21", '
+                    '"lsoa_codes": ["E01000001", ...]} as saved by this app')
         try:
             data = json.loads(text)
-            return cls(str(data["name"]), str(data["geography"]),
-                       tuple(sorted(set(data["lsoa_codes"]))))
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except RecursionError:
+            raise CustomAreaError(f"not a saved custom area: the JSON is nested too deeply; "
+                                  f"{expected}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as exc:
+            raise CustomAreaError(f"not a saved custom area: not valid JSON ({exc}); "
+                                  f"{expected}") from None
+        if not isinstance(data, dict):
+            raise CustomAreaError(f"not a saved custom area: the JSON is {_json_kind(data)}, "
+                                  f"not an object; {expected}")
+        absent = [k for k in ("name", "geography", "lsoa_codes") if k not in data]
+        if absent:
+            raise CustomAreaError(f"not a saved custom area: {', '.join(absent)} missing; "
+                                  f"{expected}")
+        name, geography, codes = data["name"], data["geography"], data["lsoa_codes"]
+        for key, value in (("name", name), ("geography", geography)):
+            if not isinstance(value, str):
+                raise CustomAreaError(f"not a saved custom area: {key} is "
+                                      f"{_json_kind(value)}, not text; {expected}")
+        if not isinstance(codes, list):
             raise CustomAreaError(
-                "not a saved custom area: expected JSON with name, geography and lsoa_codes "
-                f"({exc})") from exc
+                f"not a saved custom area: lsoa_codes is {_json_kind(codes)}, not a list of "
+                f"codes; {expected}")
+        bad = [c for c in codes if not isinstance(c, str) or not LSOA_PATTERN.fullmatch(c)]
+        if bad:
+            shown = repr(bad[0])[:40]
+            raise CustomAreaError(
+                f"not a saved custom area: lsoa_codes holds {shown}, which is not an LSOA "
+                f"code such as E01000001; {expected}")
+        return cls(name, geography, tuple(sorted(set(codes))))
 
     @classmethod
     def load(cls, path: Path) -> CustomArea:
@@ -87,6 +118,15 @@ class CustomArea:
             raise CustomAreaError(f"custom area link {text[:40]!r} is malformed; expected "
                                   "name|geography|codes")
         return cls(parts[0], parts[1], tuple(sorted(set(filter(None, parts[2].split(","))))))
+
+
+def _json_kind(value) -> str:
+    """How JSON calls a parsed value's type: 'text', 'a list', 'an object', 'a number'..."""
+    for kind, name in ((bool, "true/false"), (str, "text"), (list, "a list"), (dict, "an object"),
+                       ((int, float), "a number")):
+        if isinstance(value, kind):
+            return name
+    return "null" if value is None else type(value).__name__
 
 
 def parse_codes(text: str) -> list[str]:
