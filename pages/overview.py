@@ -35,13 +35,14 @@ cards[1].metric("Average IMD score", text.fmt_num(score) if score is not None el
                 border=True, help=text.SUMMARY_TEXT["avg_score"][1])
 cards[1].caption("Population-weighted; higher = more deprived." if score is not None else
                  text.short_reason(summary.get("unavailable", {}).get("avg_score")) + ".")
-published, current = text.rank_of(summary, "avg_score", f"IoD {year}")
-cards[2].metric("Rank of average score (1 = most deprived)",
-                published.split(" (")[0] if published else "not ranked", border=True,
+published, _ = text.rank_of(summary, "avg_score")
+ranks = text.rank_sentence(summary, "avg_score", f"IoD {year}")
+cards[2].metric("Rank of average score (1 = most deprived)", published or "not ranked",
+                border=True,
                 help="The rank MHCLG publishes: among the local authorities (or regions) of "
                      "the release, by population-weighted average IMD score.")
-if published or current:
-    cards[2].caption(" · ".join(x for x in (published, current) if x) + ".")
+if ranks:
+    cards[2].caption(ranks)
 elif summary.get("avg_score") is None and code != data.ENGLAND:
     cards[2].caption(text.short_reason(summary.get("unavailable", {}).get("avg_score")) + ".")
 else:

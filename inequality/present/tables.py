@@ -22,9 +22,10 @@ def summary_table(summary: dict, release_label: str = "its release") -> pd.DataF
         if value is None:
             reason = short_reason(summary.get("unavailable", {}).get(key))
             meaning = f"{meaning} {reason[:1].upper()}{reason[1:]}."
-        published, current = rank_of(summary, key, release_label)
+        published, current = rank_of(summary, key)
         out.append({"Measure": name, "Value": shown,
-                    "Rank, as MHCLG publishes (1 = most deprived)": published,
+                    f"Rank as MHCLG publishes it ({release_label} authorities; 1 = most "
+                    "deprived)": published,
                     "Rank among today's authorities": current,
                     "What it means": meaning})
     frame = pd.DataFrame(out)

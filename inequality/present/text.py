@@ -235,22 +235,35 @@ def lacking_measures(release: str, lacking: pd.DataFrame, file_lacks_columns: bo
     return f"Not available for {release}, because {why}: {names}."
 
 
-def rank_of(summary: dict, measure: str, release_label: str = "its release"
-            ) -> tuple[str, str]:
+def rank_of(summary: dict, measure: str) -> tuple[str, str]:
     """An area's rank on one summary measure as (MHCLG's published rank, the rank among
-    today's authorities), each a phrase such as "78th of 317 (2019 authorities, as MHCLG
-    publishes)" or "" where it has none. Regions are ranked among the nine regions.
+    today's authorities), each like "78th of 317", or "" where it has none. A region's rank
+    among the nine regions is the first.
 
     >>> rank_of({"ranks_published": {"avg_score": 78}, "n_published": 317,
-    ...          "ranks_current": {"avg_score": 75}, "n_current": 296}, "avg_score", "IoD 2019")
-    ('78th of 317 (as MHCLG publishes, among the authorities of IoD 2019)', "75th of 296 among today's authorities")
+    ...          "ranks_current": {"avg_score": 75}, "n_current": 296}, "avg_score")
+    ('78th of 317', '75th of 296')
     """
     if summary.get("rank_basis") == "region":
         r = summary.get(f"rank_{measure}")
-        return (f"{ordinal(r)} of {summary.get('n_areas')} regions" if r else ""), ""
+        return (f"{ordinal(r)} of {summary.get('n_areas')}" if r else ""), ""
     published = (summary.get("ranks_published") or {}).get(measure)
     current = (summary.get("ranks_current") or {}).get(measure)
-    return ((f"{ordinal(published)} of {summary['n_published']} (as MHCLG publishes, among "
-             f"the authorities of {release_label})" if published else ""),
-            (f"{ordinal(current)} of {summary['n_current']} among today's authorities"
-             if current else ""))
+    return (f"{ordinal(published)} of {summary['n_published']}" if published else "",
+            f"{ordinal(current)} of {summary['n_current']}" if current else "")
+
+
+def rank_sentence(summary: dict, measure: str, release_label: str) -> str:
+    """Both ranks in words, saying which is which (empty when the area is not ranked).
+
+    >>> rank_sentence({"ranks_published": {"avg_score": 78}, "n_published": 317,
+    ...                "ranks_current": {"avg_score": 75}, "n_current": 296}, "avg_score",
+    ...               "IoD 2019")
+    "78th of 317 as MHCLG publishes it, among the authorities of IoD 2019; 75th of 296 among today's authorities."
+    """
+    published, current = rank_of(summary, measure)
+    if summary.get("rank_basis") == "region":
+        return f"{published} among England's regions." if published else ""
+    parts = ([f"{published} as MHCLG publishes it, among the authorities of {release_label}"]
+             if published else []) + ([f"{current} among today's authorities"] if current else [])
+    return "; ".join(parts) + "." if parts else ""
