@@ -82,7 +82,7 @@ def _load_iod(con, source: Source, path: Path) -> tuple[int, list[str]]:
     _insert(con, "iod_lsoa", data.areas)
     meta = RELEASES[rel]
     con.execute("INSERT INTO release VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [rel, meta["year"], meta["geography"], meta["lad"], source.id, data.rows,
+                [rel, meta.year, meta.geography, meta.lad, source.id, data.rows,
                  data.decile_derived, data.has_population])
     return data.rows, data.missing
 

@@ -77,7 +77,7 @@ class Source:
         return self.live_file or self.file
 
 
-def _iod(release: str, year: int, geography: str, url: str, file: str, rows: int,
+def _iod(release: str, year: int, geography: str, lad: str, url: str, file: str, rows: int,
          landing: str, notes: str) -> Source:
     return Source(
         id=f"{release}_{geography}",
@@ -93,6 +93,7 @@ def _iod(release: str, year: int, geography: str, url: str, file: str, rows: int
         expected_rows=rows,
         release=release,
         notes=notes,
+        options={"year": year, "lad": lad},
     )
 
 
@@ -113,25 +114,25 @@ _F7_2025 = "File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators.csv"
 
 SOURCES: tuple[Source, ...] = (
     # --- English Indices of Deprivation, File 7, each on its own LSOA geography -------------
-    _iod("iod2010", 2010, "lsoa01",
+    _iod("iod2010", 2010, "lsoa01", "lad09",
          "https://assets.publishing.service.gov.uk/media/5a78b02440f0b62b22cbbfe9/1871702.csv",
          "1871702.csv", 32_482,
          "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2010",
          "LSOA 2001 geography; local authorities as after the 2009 reorganisation, with old-style "
          "codes (00AA). No published deciles: derived as ceil(10 x rank / N). No population "
          "denominators in this file."),
-    _iod("iod2015", 2015, "lsoa11",
+    _iod("iod2015", 2015, "lsoa11", "lad13",
          f"https://assets.publishing.service.gov.uk/media/5a7ffd55ed915d74e33f7ca4/{_F7_2015}",
          _F7_2015, 32_844,
          "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2015",
          "LSOA 2011 geography; local authorities of 2013; population mid-2012."),
-    _iod("iod2019", 2019, "lsoa11",
+    _iod("iod2019", 2019, "lsoa11", "lad19",
          "https://assets.publishing.service.gov.uk/government/uploads/system/uploads/"
          f"attachment_data/file/845345/{_F7_2019}",
          _F7_2019, 32_844,
          "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2019",
          "LSOA 2011 geography; local authorities of 2019; population mid-2015."),
-    _iod("iod2025", 2025, "lsoa21",
+    _iod("iod2025", 2025, "lsoa21", "lad24",
          f"https://assets.publishing.service.gov.uk/media/68ff5daabcb10f6bf9bef911/{_F7_2025}",
          _F7_2025, 33_755,
          "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2025",
@@ -372,13 +373,31 @@ SOURCES: tuple[Source, ...] = (
 
 BY_ID: dict[str, Source] = {s.id: s for s in SOURCES}
 
-#: IoD releases: release id -> (source id, year, LSOA geography, LAD vintage published with)
-RELEASES: dict[str, dict] = {
-    "iod2010": {"source": "iod2010_lsoa01", "year": 2010, "geography": "lsoa01", "lad": "lad09"},
-    "iod2015": {"source": "iod2015_lsoa11", "year": 2015, "geography": "lsoa11", "lad": "lad13"},
-    "iod2019": {"source": "iod2019_lsoa11", "year": 2019, "geography": "lsoa11", "lad": "lad19"},
-    "iod2025": {"source": "iod2025_lsoa21", "year": 2025, "geography": "lsoa21", "lad": "lad24"},
-}
+@dataclass(frozen=True)
+class Release:
+    """One English Indices of Deprivation release, as the catalogue declares it.
+
+    ``geography`` is the LSOA vintage its rows are keyed on (lsoa01, lsoa11, lsoa21); ``lad``
+    the local-authority vintage it was published with (MHCLG's summaries rank those).
+    """
+
+    id: str
+    year: int
+    source: str
+    geography: str
+    lad: str
+
+    @property
+    def label(self) -> str:
+        return f"IoD {self.year}"
+
+
+#: The release registry, oldest first, derived from the catalogue's IoD sources: adding a
+#: release is adding its ``_iod(...)`` entry above (and its header map in readers/iod.py).
+RELEASES: dict[str, Release] = {
+    r.id: r for r in sorted((Release(s.release, s.options["year"], s.id, s.geography,
+                                     s.options["lad"]) for s in SOURCES if s.kind == "iod"),
+                            key=lambda r: r.year)}
 
 
 def get(source_id: str) -> Source:

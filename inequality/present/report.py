@@ -40,7 +40,7 @@ from ..etl.sources import ATTRIBUTION, OGL_URL, RELEASES, SOURCES  # noqa: E402
 
 Con = duckdb.DuckDBPyConnection
 
-RELEASE_LABEL = {r: f"IoD {v['year']}" for r, v in RELEASES.items()}
+RELEASE_LABEL = {r: v.label for r, v in RELEASES.items()}
 MEASURE_LABELS = {
     "prop_most_deprived_10": "Neighbourhoods in England's most deprived 10%",
     "avg_score": "Average IMD score (population-weighted)",
@@ -273,7 +273,7 @@ def _england_summary(con: Con, release: str) -> dict:
 
 def _tracking_series(con: Con, place: Place, tracking: dict) -> pd.DataFrame:
     rows = []
-    years = {r: RELEASES[r]["year"] for r in RELEASES}
+    years = {r: v.year for r, v in RELEASES.items()}
     for rel, r in tracking["releases"].items():
         rows.append({"label": place.name, "role": "area", "year": years[rel],
                      "share_1": r["shares"]["1"]})

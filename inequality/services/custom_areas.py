@@ -31,6 +31,17 @@ LSOA_PATTERN = re.compile(r"\bE01\d{6}\b")
 GEOGRAPHIES = ("lsoa01", "lsoa11", "lsoa21")
 #: Longest area a URL carries (codes are 9 characters plus a separator).
 MAX_URL_CODES = 400
+#: Most LSOAs a custom area may hold, however it arrives (link, paste, upload, wards): more
+#: than twice England's largest authority (Birmingham, 639 LSOAs), and small enough that its
+#: summary stays interactive. Larger areas are authorities or regions: pick those instead.
+MAX_CODES = 1500
+
+
+def _check_size(n: int) -> None:
+    if n > MAX_CODES:
+        raise CustomAreaError(
+            f"{n:,} LSOAs is more than a custom area may hold ({MAX_CODES:,}); for an area this "
+            "large choose its local authority or region in the area picker, or split it")
 
 
 class CustomAreaError(ValueError):
@@ -50,6 +61,7 @@ class CustomArea:
         if not self.lsoa_codes:
             raise CustomAreaError(f"custom area {self.name!r} has no LSOAs; add LSOA codes "
                                   "such as E01000001")
+        _check_size(len(self.lsoa_codes))
 
     def to_json(self) -> str:
         return json.dumps({"name": self.name, "geography": self.geography,
@@ -148,6 +160,7 @@ def make_area(con: Con, name: str, codes: list[str], geography: str | None = Non
     if not codes:
         raise CustomAreaError("no LSOA codes given: paste or upload codes such as E01000001, "
                               "pick a ward, or select LSOAs on the map")
+    _check_size(len(codes))
     known = queries.lsoa_geographies(con, codes)
     if geography is None:
         counts = known.groupby("geography")["lsoa_code"].count()
