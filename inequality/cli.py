@@ -1,4 +1,5 @@
-"""``python -m inequality``: sources | build | check | summary | deciles | hidden | report | sii.
+"""``python -m inequality``: sources | build | check | summary | deciles | hidden | report |
+find | postcodes | sii.
 
 Exit codes: 0 ok, 1 failure (the message says what is wrong and how to fix it), 2 usage.
 Every command takes ``--db`` (default ``INEQUALITY_DB``, else ``data/inequality.duckdb``).
@@ -101,6 +102,47 @@ def _connect(args):
     return db.connect(args.db)
 
 
+#: What an AREA may be for summary and deciles (report adds wards, hidden takes authorities
+#: and wards): England, a region or a current authority, by code in any case or by name.
+_AREA_KINDS = ("country", "region", "local authority")
+
+
+def _area_code(con, text: str, kinds: tuple[str, ...]) -> str:
+    """The code of the one place of ``kinds`` that ``text`` names (a code in any case or a
+    name), through the same resolver as `find`; a usage error with "did you mean ...?"
+    otherwise. A database built before place search accepts codes only, as before."""
+    from .services import places
+
+    try:
+        return places.resolve_area(con, text, kinds)["code"]
+    except places.PlacesNotLoaded:
+        return str(text).strip().upper()
+    except places.PlaceNotFound as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _summary_area(con, text: str, release: str, current: bool) -> str:
+    """``summary``'s AREA: as :func:`_area_code`, except that without ``--current`` an
+    authority the release was published for may be named by its old code or name (a former
+    authority merged whole into a current one, e.g. E07000026 Allerdale for iod2019)."""
+    from . import queries
+    from .services import places
+
+    try:
+        place = places.resolve_area(con, text, _AREA_KINDS)
+    except places.PlacesNotLoaded:
+        return str(text).strip().upper()
+    except places.PlaceNotFound as exc:
+        code = str(text).replace(" ", "").upper()
+        if not current and code in set(queries.lad_names(con, release)["area_code"]):
+            return code  # a published authority the current ones do not contain whole
+        raise UsageError(str(exc)) from exc
+    if not current and place.get("former_code"):
+        if place["former_code"] in set(queries.lad_names(con, release)["area_code"]):
+            return place["former_code"]
+    return place["code"]
+
+
 def _pct(x) -> str:
     return "n/a" if x is None else f"{100 * x:.1f}%"
 
@@ -120,7 +162,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
             if args.all:
                 result = summaries.all_summaries(con, release, current=args.current)
             else:
-                result = summaries.area_summary(con, args.area, release, current=args.current)
+                area = _summary_area(con, args.area, release, args.current)
+                result = summaries.area_summary(con, area, release, current=args.current)
         except summaries.UnknownArea as exc:
             raise UsageError(str(exc)) from exc
     if args.json:
@@ -210,7 +253,7 @@ def cmd_deciles(args: argparse.Namespace) -> int:
 
     with _connect(args) as con:
         try:
-            result = summaries.decile_tracking(con, args.area)
+            result = summaries.decile_tracking(con, _area_code(con, args.area, _AREA_KINDS))
         except summaries.UnknownArea as exc:
             raise UsageError(str(exc)) from exc
     if args.json:
@@ -236,7 +279,8 @@ def cmd_hidden(args: argparse.Namespace) -> int:
     with _connect(args) as con:
         release = args.release or _latest_release(con)
         try:
-            rep = hidden.report(con, args.area, release, domains=domains)
+            area = _area_code(con, args.area, ("local authority", "ward"))
+            rep = hidden.report(con, area, release, domains=domains)
         except hidden.UnknownArea as exc:
             raise UsageError(str(exc)) from exc
     if args.json:
@@ -307,11 +351,109 @@ def cmd_report(args: argparse.Namespace) -> int:
     _check_writable_out(args.out)
     with _connect(args) as con:
         try:
-            briefing = report.write_report(con, args.out, args.area, release=args.release,
+            area = args.area if args.lsoas or not args.area else _area_code(
+                con, args.area, _AREA_KINDS + ("ward",))
+            briefing = report.write_report(con, args.out, area, release=args.release,
                                            lsoas=args.lsoas, name=args.name)
         except (report.ReportError, custom_areas.CustomAreaError) as exc:
             raise UsageError(str(exc)) from exc
     print(f"wrote {args.out}: {briefing['title']} ({briefing['release_label']})")
+    return EXIT_OK
+
+
+def cmd_find(args: argparse.Namespace) -> int:
+    """One search for postcodes, places and codes (the app's search box)."""
+    from .services import places
+
+    query = " ".join(args.query).strip()
+    if args.limit < 1:
+        raise UsageError(f"--limit {args.limit}: give a number of results of 1 or more")
+    if not query:
+        raise UsageError("give something to find: a postcode (TQ11 0AA), a place name "
+                         "(Buckfastleigh) or a code (E08000026)")
+    with _connect(args) as con:
+        try:
+            results = places.search(con, query, limit=args.limit,
+                                    kinds=args.kind or None)
+            reason = None if results else places.no_match_reason(con, query)
+        except places.PlacesNotLoaded as exc:
+            raise CommandError(str(exc)) from exc
+    if args.json:
+        _print_json([{k: r.get(k) for k in ("kind", "code", "name", "lad24_code",
+                                             "lad24_name", "label", "match", "geography",
+                                             "region_name", "lsoa21_code", "bbox")
+                      if k in r} for r in results])
+    else:
+        for r in results:
+            print(f"{r['kind']:<18} {r['code']:<10} {r['label']}")
+    if not results:
+        raise CommandError(f"nothing found: {reason}")
+    return EXIT_OK
+
+
+def cmd_postcodes(args: argparse.Namespace) -> int:
+    """The batch postcode check of a file of postcodes."""
+    import os
+    import tempfile
+
+    from .services import places
+
+    name = "standard input" if str(args.file) == "-" else str(args.file)
+    try:
+        data = sys.stdin.buffer.read() if str(args.file) == "-" else Path(args.file).read_bytes()
+    except FileNotFoundError:
+        raise CommandError(f"no file at {args.file}: give a text file with one postcode a "
+                           "line, or a CSV file with a 'postcode' column") from None
+    except IsADirectoryError:
+        raise CommandError(f"{args.file} is a folder: give a text file with one postcode a "
+                           "line, or a CSV file with a 'postcode' column") from None
+    except OSError as exc:
+        raise CommandError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    if args.out is not None:
+        folder = Path(args.out).resolve().parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise CommandError(f"cannot write {args.out}: the folder {folder} does not exist "
+                               "or is not writable; choose another --out")
+    with _connect(args) as con:
+        try:
+            inputs = places.read_postcode_file(data, name)
+            result = places.check_postcodes(con, inputs)
+        except places.PostcodeInputError as exc:
+            raise CommandError(str(exc)) from exc
+        except places.PlacesNotLoaded as exc:
+            raise CommandError(str(exc)) from exc
+    summary = result["summary"]
+    if args.out is not None:
+        text = places.batch_csv(result)
+        fd, tmp = tempfile.mkstemp(prefix=".postcodes-", suffix=".csv",
+                                   dir=Path(args.out).resolve().parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+            os.replace(tmp, args.out)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise CommandError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
+    if args.json:
+        _print_json(places.batch_records(result))
+        print(summary["sentence"], file=sys.stderr)
+        return EXIT_OK
+    if args.out is None:
+        releases = result["releases"]
+        print(f"{'input':<12} {'postcode':<9} {'LSOA 2021':<10} {'authority':<24} "
+              + " ".join(f"{r[3:]:>4}" for r in releases) + "  (IMD decile, 1 = most deprived)")
+        for r in result["rows"].to_dict("records"):
+            shown = r["input"] if len(r["input"]) <= 12 else r["input"][:11] + "…"
+            if r["error"]:
+                print(f"{shown:<12} {r['error']}")
+                continue
+            deciles = " ".join(f"{'-' if r[f'{x}_imd_decile'] is None else r[f'{x}_imd_decile']:>4}"
+                               for x in releases)
+            print(f"{shown:<12} {r['postcode']:<9} {r['lsoa21_code']:<10} "
+                  f"{(r['lad24_name'] or '')[:24]:<24} {deciles}")
+    else:
+        print(f"wrote {args.out}: {summary['inputs']:,} row(s), one per input")
+    print(summary["sentence"])
     return EXIT_OK
 
 
@@ -459,6 +601,34 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--name", help="title for a custom area or ward")
     r.add_argument("--out", type=Path, required=True, metavar="FILE.html|FILE.pdf")
     r.set_defaults(func=cmd_report)
+
+    f = sub.add_parser("find", parents=[common],
+                       help="find a postcode, place (neighbourhood, ward, authority, region) "
+                            "or code: the app's search")
+    f.add_argument("query", nargs="+", metavar="QUERY",
+                   help="e.g. 'TQ11 0AA', Buckfastleigh, 'Teignbridge 017B', e08000026")
+    f.add_argument("--limit", type=int, default=10, metavar="N", help="at most N results (10)")
+    f.add_argument("--kind", nargs="+", metavar="KIND",
+                   choices=["postcode", "country", "region", "local authority",
+                            "neighbourhood area", "ward", "LSOA"],
+                   help="only results of these kinds")
+    f.add_argument("--json", action="store_true",
+                   help="print JSON: a list, best first, of {kind, code, name, lad24_code, "
+                        "lad24_name, label, ...}")
+    f.set_defaults(func=cmd_find)
+
+    pc = sub.add_parser("postcodes", parents=[common],
+                        help="batch postcode check: LSOA, authority, ward, neighbourhood and "
+                             "IMD deciles 2010-2025 of up to 10,000 postcodes")
+    pc.add_argument("file", metavar="FILE",
+                    help="text file, one postcode a line, or a CSV with a 'postcode' column "
+                         "(- for standard input)")
+    pc.add_argument("--out", type=Path, metavar="FILE.csv",
+                    help="write one CSV row per input (formula-safe)")
+    pc.add_argument("--json", action="store_true",
+                    help="print JSON: a list in input order of {input, postcode, lsoa21_code, "
+                         "lad24_code, ward_code, msoa21_name, imd_decile, error, ...}")
+    pc.set_defaults(func=cmd_postcodes)
 
     x = sub.add_parser("sii", help="Slope Index of Inequality of your own CSV (PHE phe_sii "
                                    "method): one row per group and quantile")

@@ -536,3 +536,193 @@ def lisa_values(con: Con, release: str, measure: str) -> pd.DataFrame:
                               q_value, permutations, seed
                        FROM lisa WHERE release = ? AND measure = ? ORDER BY lsoa_code""",
                [release, measure])
+
+
+# --- places: postcodes, friendly names and the search index (inequality.services.places) ------
+
+def search_index(con: Con) -> pd.DataFrame:
+    """Every place the search box can offer, one row per name it answers to:
+    ``kind, code, name, alias, lad24_code, lad24_name, region_name, geography, min_lon,
+    min_lat, max_lon, max_lat``.
+
+    ``alias`` is another name or code the same place answers to (the ONS MSOA name
+    "Teignbridge 017" of a friendly-named MSOA; a former authority, as "Allerdale|E07000026",
+    merged whole into a current one), NULL on the place's own row. Bounding boxes are the
+    union of the 2021 LSOA boxes (MSOAs: their own boundary's box).
+    """
+    return _df(con, """
+        WITH l AS (
+            SELECT l.*, b.min_lon, b.min_lat, b.max_lon, b.max_lat
+            FROM lsoa l LEFT JOIN boundary b ON b.geography = 'lsoa21' AND b.code = l.lsoa_code
+            WHERE l.geography = 'lsoa21'),
+        boxes AS (SELECT min(min_lon) AS min_lon, min(min_lat) AS min_lat,
+                         max(max_lon) AS max_lon, max(max_lat) AS max_lat FROM l),
+        m AS (
+            SELECT g.msoa_code, coalesce(n.name, g.ons_name) AS name, g.ons_name,
+                   g.lad24_code, g.lad24_name, g.region_name,
+                   coalesce(b.min_lon, g.min_lon) AS min_lon,
+                   coalesce(b.min_lat, g.min_lat) AS min_lat,
+                   coalesce(b.max_lon, g.max_lon) AS max_lon,
+                   coalesce(b.max_lat, g.max_lat) AS max_lat
+            FROM (SELECT msoa_code, any_value(msoa_name) AS ons_name,
+                         mode(lad24_code) AS lad24_code, mode(lad24_name) AS lad24_name,
+                         mode(region_name) AS region_name, min(min_lon) AS min_lon,
+                         min(min_lat) AS min_lat, max(max_lon) AS max_lon,
+                         max(max_lat) AS max_lat
+                  FROM l WHERE msoa_code IS NOT NULL GROUP BY msoa_code) g
+            LEFT JOIN msoa_names n ON n.geography = 'msoa21' AND n.msoa_code = g.msoa_code
+            LEFT JOIN boundary b ON b.geography = 'msoa21' AND b.code = g.msoa_code)
+        SELECT 'country' AS kind, ? AS code, 'England' AS name, NULL AS alias,
+               NULL AS lad24_code, NULL AS lad24_name, NULL AS region_name,
+               'england' AS geography, * FROM boxes
+        UNION ALL
+        SELECT 'region', region_code, any_value(region_name), NULL, NULL, NULL,
+               any_value(region_name), 'region', min(min_lon), min(min_lat), max(max_lon),
+               max(max_lat)
+        FROM l WHERE region_code IS NOT NULL GROUP BY region_code
+        UNION ALL
+        SELECT 'local authority', lad24_code, any_value(lad24_name), NULL, lad24_code,
+               any_value(lad24_name), any_value(region_name), 'lad24', min(min_lon),
+               min(min_lat), max(max_lon), max(max_lat)
+        FROM l WHERE lad24_code IS NOT NULL GROUP BY lad24_code
+        UNION ALL
+        SELECT 'local authority', c.lad24_code, any_value(n.lad24_name),
+               any_value(c.from_name) || '|' || c.from_code, c.lad24_code,
+               any_value(n.lad24_name), any_value(n.region_name), 'lad24', NULL, NULL, NULL,
+               NULL
+        FROM lad_change c
+        JOIN (SELECT DISTINCT lad24_code, lad24_name, region_name FROM l) n
+          ON n.lad24_code = c.lad24_code
+        WHERE c.lsoa_count = c.from_lsoa_count AND c.from_code <> c.lad24_code
+        GROUP BY c.from_code, c.lad24_code
+        UNION ALL
+        SELECT 'neighbourhood area', msoa_code, name, NULL, lad24_code, lad24_name,
+               region_name, 'msoa21', min_lon, min_lat, max_lon, max_lat FROM m
+        UNION ALL
+        SELECT 'neighbourhood area', msoa_code, name, ons_name, lad24_code, lad24_name,
+               region_name, 'msoa21', min_lon, min_lat, max_lon, max_lat FROM m
+        WHERE ons_name <> name
+        UNION ALL
+        SELECT 'ward', ward_code, any_value(ward_name), NULL, mode(lad24_code),
+               mode(lad24_name), mode(region_name), 'ward24', min(min_lon), min(min_lat),
+               max(max_lon), max(max_lat)
+        FROM l WHERE ward_code IS NOT NULL AND ward_name IS NOT NULL GROUP BY ward_code
+        UNION ALL
+        SELECT 'LSOA', lsoa_code, lsoa_name, NULL, lad24_code, lad24_name, region_name,
+               'lsoa21', min_lon, min_lat, max_lon, max_lat
+        FROM l""", [ENGLAND])
+
+
+def lsoa_records(con: Con, codes: list[str] | None = None, geography: str | None = None
+                 ) -> pd.DataFrame:
+    """LSOAs (of any vintage, or of ``geography``; given codes, or all) with their friendly
+    MSOA name and 2024 authority: ``geography, lsoa_code, lsoa_name, msoa_code, msoa_name,
+    msoa_ons_name, ward_code, ward_name, lad24_code, lad24_name, region_code, region_name,
+    ruc_code, ruc_name, urban_rural, min_lon, min_lat, max_lon, max_lat, centroid_lon,
+    centroid_lat`` (newest vintage first)."""
+    conds, params = [], []
+    if geography is not None:
+        conds.append("l.geography = ?")
+        params.append(geography)
+    if codes is not None:
+        conds.append("l.lsoa_code IN (SELECT unnest(?::VARCHAR[]))")
+        params.append(list(codes))
+    return _df(con, f"""
+        SELECT l.geography, l.lsoa_code, l.lsoa_name, l.msoa_code,
+               coalesce(n.name, l.msoa_name) AS msoa_name, l.msoa_name AS msoa_ons_name,
+               l.ward_code, l.ward_name, l.lad24_code, l.lad24_name, l.region_code,
+               l.region_name, l.ruc_code, l.ruc_name, l.urban_rural,
+               b.min_lon, b.min_lat, b.max_lon, b.max_lat, b.centroid_lon, b.centroid_lat
+        FROM lsoa l
+        LEFT JOIN msoa_names n ON n.geography = 'msoa' || right(l.geography, 2)
+                              AND n.msoa_code = l.msoa_code
+        LEFT JOIN boundary b ON b.geography = l.geography AND b.code = l.lsoa_code
+        WHERE {' AND '.join(conds) or 'TRUE'}
+        ORDER BY l.geography DESC, l.lsoa_code""", params)
+
+
+def lsoa_change_pairs(con: Con) -> pd.DataFrame:
+    """The ONS best-fit lookups between LSOA vintages, every pair: ``from_geography,
+    from_code, to_geography, to_code, chgind``."""
+    return _df(con, """SELECT from_geography, from_code, to_geography, to_code, chgind
+                       FROM lsoa_change ORDER BY from_geography, from_code, to_code""")
+
+
+def deciles_wide(con: Con, measure_ids: list[str]) -> pd.DataFrame:
+    """National decile of the given measures for every LSOA of every release, one row per
+    release and LSOA: ``release, lsoa_code`` then one column per measure id (ids are checked
+    against the measure table, so they are safe as column names)."""
+    known = set(measures(con)["measure"])
+    bad = [m for m in measure_ids if m not in known]
+    if bad:
+        raise ValueError(f"unknown measure(s) {bad}; known: {sorted(known)}")
+    cols = ", ".join(f"max(decile) FILTER (WHERE measure = '{m}') AS {m}" for m in measure_ids)
+    return _df(con, f"""SELECT release, lsoa_code, {cols} FROM deprivation
+                        WHERE measure IN (SELECT unnest(?::VARCHAR[]))
+                        GROUP BY release, lsoa_code""", [list(measure_ids)])
+
+
+def postcode_district_list(con: Con) -> list[str]:
+    """Every outward code (postcode district, ``TQ11``) with a postcode in the table."""
+    return [r[0] for r in con.execute(
+        "SELECT DISTINCT split_part(postcode, ' ', 1) FROM postcode ORDER BY 1").fetchall()]
+
+
+def lsoa_by_name(con: Con, name: str) -> pd.DataFrame:
+    """2021 LSOAs whose name is ``name`` (case-insensitive): ``lsoa_code, lsoa_name``."""
+    return _df(con, """SELECT lsoa_code, lsoa_name FROM lsoa
+                       WHERE geography = 'lsoa21' AND lower(lsoa_name) = lower(?)""", [name])
+
+
+def postcodes(con: Con, postcodes_: list[str]) -> pd.DataFrame:
+    """Rows of the NSPL ``postcode`` table for postcodes written as NSPL's pcds (``TQ11 0AA``):
+    ``postcode, lsoa21_code, lad24_code, ward_code, country_code, terminated``; postcodes not
+    in the table are absent."""
+    return _df(con, """SELECT postcode, lsoa21_code, lad24_code, ward_code, country_code,
+                              terminated
+                       FROM postcode WHERE postcode IN (SELECT unnest(?::VARCHAR[]))""",
+               [list(postcodes_)])
+
+
+def lsoa_measure_values(con: Con, codes_by_release: dict[str, list[str]]) -> pd.DataFrame:
+    """Every measure of given LSOAs in given releases (each release on its own geography):
+    ``release, lsoa_code, measure, score, rank, decile``."""
+    pairs = [(rel, code) for rel, codes in codes_by_release.items() for code in codes]
+    return _df(con, """
+        SELECT d.release, d.lsoa_code, d.measure, d.score, d.rank, d.decile
+        FROM deprivation d
+        JOIN (SELECT unnest(?::VARCHAR[]) AS release, unnest(?::VARCHAR[]) AS lsoa_code) p
+          ON p.release = d.release AND p.lsoa_code = d.lsoa_code
+        ORDER BY d.release, d.lsoa_code, d.measure""",
+        [[p[0] for p in pairs], [p[1] for p in pairs]])
+
+
+def area_measure_ranks(con: Con, area_code: str | None = None) -> pd.DataFrame:
+    """National rank and decile of every measure for every LSOA of an area (a current
+    authority, a region, or England when None), every release, each on its own geography and
+    assigned to areas by the lsoa table: ``release, lsoa_code, measure, rank, decile``."""
+    cond, params = _area_filter(area_code)
+    return _df(con, f"""
+        SELECT d.release, d.lsoa_code, d.measure, d.rank, d.decile
+        FROM deprivation d JOIN release r ON r.release = d.release
+        JOIN lsoa l ON l.geography = r.geography AND l.lsoa_code = d.lsoa_code
+        WHERE {cond}""", params)
+
+
+def measure_decile_counts(con: Con, area_code: str | None = None) -> pd.DataFrame:
+    """LSOA counts by release, measure and national decile for an area (England when None):
+    ``release, measure, decile, n``."""
+    cond, params = _area_filter(area_code)
+    return _df(con, f"""
+        SELECT d.release, d.measure, d.decile, count(*) AS n
+        FROM deprivation d JOIN release r ON r.release = d.release
+        JOIN lsoa l ON l.geography = r.geography AND l.lsoa_code = d.lsoa_code
+        WHERE d.decile IS NOT NULL AND {cond}
+        GROUP BY ALL ORDER BY ALL""", params)
+
+
+def source_missing_columns(con: Con, source_id: str) -> list[str] | None:
+    """Optional official columns a loaded source lacked (None if it was not loaded)."""
+    row = con.execute("SELECT missing_columns FROM load_log WHERE source_id = ? "
+                      "AND status = 'loaded'", [source_id]).fetchall()
+    return list(row[0][0] or []) if row else None

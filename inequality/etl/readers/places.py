@@ -181,18 +181,20 @@ def _validate(table: pa.Table, source: Source, name: str, live: bool) -> pd.Data
                    coalesce(country_code, CASE left(lsoa21_code, 1) {prefix} END)
                        = '{ENGLAND}' AS english
             FROM raw""")
-        selects = []
+        flags, selects = [], []
         for key, cond, col, _ in _CHECKS:
             cond = cond.replace("$pcds", f"'{PCDS.pattern[1:-1]}'")
             for c in _PATTERNS:
                 cond = cond.replace(f"{{ok:{c}}}", _ok(c, live))
-            selects += [f"count(*) FILTER (WHERE {cond}) AS n_{key}",
-                        f"arg_min(postcode, postcode) FILTER (WHERE {cond}) AS p_{key}",
-                        f"arg_min({col}, postcode) FILTER (WHERE {cond}) AS v_{key}"]
+            flags.append(f"({cond}) AS bad_{key}")  # each rule evaluated once per row
+            selects += [f"count(*) FILTER (WHERE bad_{key}) AS n_{key}",
+                        f"arg_min(postcode, postcode) FILTER (WHERE bad_{key}) AS p_{key}",
+                        f"arg_min({col}, postcode) FILTER (WHERE bad_{key}) AS v_{key}"]
         selects += ["count(*) FILTER (WHERE english) AS n_english",
                     # hashes first (fast); an exact count only if two hashes coincide
                     "count(*) - count(DISTINCT hash(postcode)) AS n_dup"]
-        cur = con.execute(f"SELECT {', '.join(selects)} FROM v")
+        cur = con.execute(f"SELECT {', '.join(selects)} FROM "
+                          f"(SELECT *, {', '.join(flags)} FROM v)")
         res = dict(zip([d[0] for d in cur.description], cur.fetchall()[0]))
         for key, _, _, message in _CHECKS:
             if res[f"n_{key}"]:
