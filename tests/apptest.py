@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -28,5 +29,7 @@ def ok(at: AppTest) -> AppTest:
 
 
 def texts(at: AppTest) -> str:
-    """All the words a reader sees in notes, captions, markdown and headings."""
-    return "\n".join(str(e.value) for kind in TEXT_KINDS for e in getattr(at, kind))
+    """All the words a reader sees in notes, captions, markdown and headings (Markdown's
+    backslash escapes, which keep visitor text from acting as markup, are not seen)."""
+    return re.sub(r"\\([^\w\s])", r"\1",
+                  "\n".join(str(e.value) for kind in TEXT_KINDS for e in getattr(at, kind)))
