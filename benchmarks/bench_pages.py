@@ -3,8 +3,9 @@
 For a single authority (Coventry, Cornwall) and for all of England, on the 2011 (IoD 2019)
 and 2021 (IoD 2025) boundaries:
 
-* ``build``: building the map from the database (``maps.choropleth``) and serialising the
-  deck (``deck.to_json()``), uncached; median of ``--runs``;
+* ``build``: building the map from the database (``services.maps.map_data``, then
+  ``present.maps.choropleth``) and serialising the deck (``deck.to_json()``), uncached;
+  median of ``--runs``;
 * ``page cold`` / ``page warm``: ``streamlit.testing.v1.AppTest`` running ``pages/map.py``
   (the whole page: pickers, queries, map, table, downloads) with empty caches, then the
   median of ``--runs`` runs with the caches the first run filled, as a returning reader sees;
@@ -44,12 +45,14 @@ def _median_time(fn, runs: int) -> tuple[float, object]:
 
 
 def bench_build(db: Path, release: str, code: str, runs: int) -> tuple[float, int]:
-    from inequality.present import maps
     from inequality.db import connect
+    from inequality.present import maps
+    from inequality.services.maps import map_data
 
     with connect(db) as con:
         def build():
-            return maps.deck(maps.choropleth(con, release, code, "imd", "decile")).to_json()
+            return maps.deck(maps.choropleth(map_data(con, release, code, "imd",
+                                                      "decile"))).to_json()
         seconds, text = _median_time(build, runs)
     return seconds, len(text)
 

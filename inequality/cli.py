@@ -345,19 +345,19 @@ def _check_writable_out(out: Path) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .services import custom_areas
     from .present import report
+    from .services import briefing, custom_areas
 
     _check_writable_out(args.out)
     with _connect(args) as con:
         try:
             area = args.area if args.lsoas or not args.area else _area_code(
                 con, args.area, _AREA_KINDS + ("ward",))
-            briefing = report.write_report(con, args.out, area, release=args.release,
-                                           lsoas=args.lsoas, name=args.name)
-        except (report.ReportError, custom_areas.CustomAreaError) as exc:
+            place = briefing.resolve(con, area, args.lsoas, args.name)
+            written = report.write_report(briefing.gather(con, place, args.release), args.out)
+        except (briefing.ReportError, custom_areas.CustomAreaError) as exc:
             raise UsageError(str(exc)) from exc
-    print(f"wrote {args.out}: {briefing['title']} ({briefing['release_label']})")
+    print(f"wrote {args.out}: {written['title']} ({written['release_label']})")
     return EXIT_OK
 
 

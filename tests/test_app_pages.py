@@ -18,6 +18,7 @@ from apptest import ok, run_page, texts
 
 from inequality.present import maps
 from inequality.db import connect
+from inequality.services.maps import map_data
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("pages/overview.py", "pages/map.py", "pages/deciles.py", "pages/data.py")
@@ -239,7 +240,7 @@ def test_missing_database_gives_the_build_command(tmp_path, monkeypatch):
 
 def test_deck_json_is_compact_and_complete(fixture_db):
     with connect(fixture_db) as con:
-        m = maps.choropleth(con, "iod2019", RUTLAND, "imd", "score")
+        m = maps.choropleth(map_data(con, "iod2019", RUTLAND, "imd", "score"))
     text = maps.deck(m).to_json()
     assert "\n" not in text
     spec = json.loads(text)

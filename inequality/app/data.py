@@ -16,7 +16,10 @@ from .. import queries
 from ..etl.sources import SOURCES
 from ..present import exports, maps, report, tables, text
 from ..queries import ENGLAND
+from ..services import briefing as briefing_service
 from ..services import custom_areas, health, hidden, summaries
+from ..services import exports as export_service
+from ..services import maps as map_service
 from .cache import cached, cached_resource, cursor
 
 # --- releases, measures, areas ---------------------------------------------------------------
@@ -93,7 +96,8 @@ def comparison_frames(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 # --- maps ------------------------------------------------------------------------------------
 
 def _choropleth(con, release, area_code, measure, kind, msoa):
-    return maps.choropleth(con, release, area_code, measure, kind, msoa=msoa)
+    return maps.choropleth(map_service.map_data(con, release, area_code, measure, kind,
+                                                msoa=msoa))
 
 
 choropleth = cached_resource(_choropleth)
@@ -265,12 +269,13 @@ def _custom_hidden(con, codes, release):
 
 @cached
 def _lsoa_table(con, release, codes):
-    return exports.lsoa_table(con, release, list(codes))
+    return export_service.lsoa_table(con, release, list(codes))
 
 
 @cached
 def _map_png(con, release, codes, title):
-    return report.map_png(con, release, list(codes), title)
+    shapes, deciles = briefing_service.map_shapes(con, release, list(codes))
+    return report.map_png(shapes, deciles, title)
 
 
 def custom_summary(area, release: str) -> dict:
@@ -320,7 +325,7 @@ def custom_series(tracking: dict, home: dict | None) -> tuple[pd.DataFrame, pd.D
 
 
 def _geo_export(con, release: str, codes: tuple[str, ...], kind: str) -> bytes:
-    gdf = exports.lsoa_geodataframe(con, release, list(codes))
+    gdf = export_service.lsoa_geodataframe(con, release, list(codes))
     return exports.geojson_bytes(gdf) if kind == "geojson" else exports.geopackage_bytes(gdf)
 
 
@@ -346,9 +351,9 @@ def briefing_release(release: str) -> tuple[str, str | None]:
 
 def _briefing(con, kind: str, code: str | None, codes: tuple[str, ...], name: str | None,
               release: str) -> dict:
-    place = (report.resolve(con, None, list(codes), name) if kind == "custom"
-             else report.resolve(con, code, None, name))
-    b = report.build_briefing(con, place, release)
+    place = (briefing_service.resolve(con, None, list(codes), name) if kind == "custom"
+             else briefing_service.resolve(con, code, None, name))
+    b = report.build_briefing(briefing_service.gather(con, place, release))
     html_text = report.render_html(b)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "briefing.pdf"

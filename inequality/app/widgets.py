@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from ..etl.sources import ATTRIBUTION
-from ..present import maps
+from ..present import exports, maps
 
 
 def page_header(title: str, intro: str | None = None) -> None:
@@ -18,8 +18,9 @@ def page_header(title: str, intro: str | None = None) -> None:
 
 
 def download_csv(frame: pd.DataFrame, file_name: str, label: str = "Download CSV") -> None:
-    """A CSV download of exactly the table shown."""
-    st.download_button(label, data=frame.to_csv(index=False).encode("utf-8"),
+    """A CSV download of exactly the table shown (formula-safe: see
+    :func:`inequality.present.exports.csv_bytes`)."""
+    st.download_button(label, data=exports.csv_bytes(frame),
                        file_name=file_name, mime="text/csv", on_click="ignore",
                        key=f"dl_{file_name}", icon=":material/download:")
 

@@ -1,48 +1,68 @@
-"""Exports of an area's LSOA data: CSV, GeoJSON and GeoPackage (with geometry), map PNG.
+"""The bytes of an area's data downloads: CSV (formula-safe), GeoJSON and GeoPackage.
 
-The LSOA table is the same wide table the map shows (every measure's score, rank and decile,
-population, names, ward, rural-urban class); geometry is the published (generalised clipped)
-boundary in EPSG:4326, not the display simplification.
+No database here: :mod:`inequality.services.exports` reads the LSOA table and boundaries;
+these functions only write them.
+
+CSV cells a visitor may have typed (an area's name, an uploaded label) are data, never
+formulas: :func:`csv_bytes` prefixes a text cell (header cells included) that begins with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return with an apostrophe, so a spreadsheet
+shows it as text (OWASP, "CSV Injection"). Numbers are never touched: -3.5 stays -3.5.
 """
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
-import geopandas as gpd
 import pandas as pd
-import shapely
 
-from .. import queries
-from .maps import BOUNDARY_GEOGRAPHY
+if TYPE_CHECKING:  # geopandas is imported by whoever made the frame
+    import geopandas as gpd
 
-Con = duckdb.DuckDBPyConnection
-
-
-def lsoa_table(con: Con, release: str, codes: list[str] | None = None,
-               area_code: str | None = None) -> pd.DataFrame:
-    """The wide LSOA table of an area (``area_code``) or of a list of LSOA codes."""
-    frame = queries.lsoa_values(con, release, area_code)
-    if codes is not None:
-        frame = frame[frame["lsoa_code"].isin(set(codes))].reset_index(drop=True)
-    return frame
+#: First characters that make a spreadsheet read a cell as a formula (OWASP CSV Injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def lsoa_geodataframe(con: Con, release: str, codes: list[str] | None = None,
-                      area_code: str | None = None) -> gpd.GeoDataFrame:
-    """:func:`lsoa_table` with each LSOA's boundary (EPSG:4326). IoD 2010 is on 2001 LSOAs,
-    which have no published boundaries here: those rows keep an empty geometry."""
-    frame = lsoa_table(con, release, codes, area_code)
-    geography = queries.releases(con).set_index("release").loc[release, "geography"]
-    shapes = queries.geometries(con, BOUNDARY_GEOGRAPHY[geography], frame["lsoa_code"].tolist(),
-                                "full")
-    if BOUNDARY_GEOGRAPHY[geography] != geography:
-        shapes = shapes.iloc[0:0]
-    geoms = dict(zip(shapes["code"], shapely.from_wkb([bytes(b) for b in shapes["wkb"]])))
-    return gpd.GeoDataFrame(frame, geometry=[geoms.get(c) for c in frame["lsoa_code"]],
-                            crs="EPSG:4326")
+def formula_safe(value):
+    """A text value that a spreadsheet would run as a formula, prefixed with ``'``; anything
+    else (numbers, missing values, ordinary text) as it is.
+
+    >>> formula_safe("=SUM(A1:A9)"), formula_safe("-3.5"), formula_safe(-3.5)
+    ("'=SUM(A1:A9)", "'-3.5", -3.5)
+    >>> formula_safe("Hartlepool 001A")
+    'Hartlepool 001A'
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _safe_label(label):
+    if isinstance(label, tuple):
+        return tuple(formula_safe(x) for x in label)
+    return formula_safe(label)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """The table as UTF-8 CSV without its index, every text cell and header formula-safe
+    (see :func:`formula_safe`); numeric, boolean and date columns are written as they are.
+
+    Lines end in ``\\n``; when a text cell holds a carriage return they end in ``\\r\\n``
+    (RFC 4180), which makes the writer quote that cell so the row stays one row.
+    """
+    out = frame.copy()
+    out.columns = out.columns.map(_safe_label)
+    has_cr = any("\r" in str(c) for c in out.columns)
+    for i in range(out.shape[1]):
+        col = out.iloc[:, i]
+        if (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
+                or pd.api.types.is_datetime64_any_dtype(col)):
+            continue
+        safe = col.astype(object).map(formula_safe)
+        has_cr = has_cr or any(isinstance(v, str) and "\r" in v for v in safe)
+        out.isetitem(i, safe)
+    return out.to_csv(index=False, lineterminator="\r\n" if has_cr else "\n").encode("utf-8")
 
 
 def _clean_for_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -1,9 +1,9 @@
 """Choropleth maps of LSOAs as pydeck decks: palettes, classes, legends, view fitting.
 
-No streamlit here: :func:`choropleth` reads the database through :mod:`inequality.queries`
-and returns plain data (a GeoJSON FeatureCollection as text, a legend, a view, notes), and
-:func:`deck` turns that into a :class:`pydeck.Deck`. The app caches both; the benchmarks and
-tests call them directly.
+No streamlit and no database here: :func:`inequality.services.maps.map_data` reads what a map
+needs; :func:`choropleth` turns that into plain data (polygon rows as JSON text, a legend, a
+view, a tooltip, notes), and :func:`deck` turns that into a :class:`pydeck.Deck`. The app
+caches both; the benchmarks and tests call them directly.
 
 Palette: *viridis* in ten classes (van der Walt & Smith, 2015, as in matplotlib), which is
 perceptually uniform, readable by people with the common forms of colour-blindness and in
@@ -28,8 +28,10 @@ import pydeck as pdk
 import shapely
 from pydeck.bindings.json_tools import default_serialize
 
-from .. import queries
-from ..queries import ENGLAND, Con
+from ..services.maps import BOUNDARY_GEOGRAPHY, MSOA_GEOGRAPHY, MapData  # noqa: F401
+
+# BOUNDARY_GEOGRAPHY and MSOA_GEOGRAPHY live in inequality.services.maps (the service reads
+# the boundaries); they are re-exported here for existing callers.
 
 PALETTE_NAME = "viridis, 10 classes (colour-blind safe; dark purple = most deprived)"
 
@@ -49,10 +51,6 @@ RATE_MEASURES = frozenset({"income", "employment", "idaci", "idaopi"})
 #: The index and the seven domains, whose deciles every tooltip lists.
 PROFILE_MEASURES = ("imd", "income", "employment", "education", "health", "crime",
                     "barriers", "living_environment")
-
-#: Boundaries the map can draw for each release geography (2001 LSOAs have none).
-BOUNDARY_GEOGRAPHY = {"lsoa11": "lsoa11", "lsoa21": "lsoa21", "lsoa01": "lsoa11"}
-MSOA_GEOGRAPHY = {"lsoa11": "msoa11", "lsoa21": "msoa21"}
 
 _DECIMALS = 4
 _ENGLAND_BOUNDS = (-6.4, 49.9, 1.8, 55.8)
@@ -318,9 +316,9 @@ class Choropleth:
         return feature_collection(self.shapes, self.properties)
 
 
-def choropleth(con: Con, release: str, area_code: str, measure: str = "imd",
-               kind: str = "decile", *, msoa: bool = False) -> Choropleth:
-    """Build the map of one measure for an area's LSOAs in one release.
+def choropleth(data: MapData) -> Choropleth:
+    """Build the map of one measure for an area's LSOAs in one release from what
+    :func:`inequality.services.maps.map_data` read.
 
     England is drawn from the overview geometry with minimal properties (code, name, value);
     a region or authority from the display geometry, with every domain's decile in the
@@ -328,34 +326,12 @@ def choropleth(con: Con, release: str, area_code: str, measure: str = "imd",
     published: its values are drawn on the 2011 boundaries of the LSOAs the ONS lookup marks
     unchanged (U) between 2001 and 2011, and the notes say how many could not be drawn.
     """
+    kind, measure, n_national = data.kind, data.measure, data.n_national
     if kind not in KINDS:
         raise ValueError(f"map value kind {kind!r} is not one of {sorted(KINDS)}")
-    rel = queries.releases(con).set_index("release")
-    if release not in rel.index:
-        raise queries.UnknownArea(f"release {release!r} is not loaded; loaded: "
-                                  f"{', '.join(rel.index)}")
-    geography = rel.loc[release, "geography"]
-    n_national = int(rel.loc[release, "lsoa_count"])
-    place = queries.area(con, area_code)
-    labels = _labels(con)
-    if measure not in labels:
-        raise LookupError(f"measure {measure!r} is not one of {', '.join(labels)}")
-    label = labels[measure]
-    england = area_code == ENGLAND
-    level = "overview" if england else "display"
-
-    values = _values(con, release, area_code, measure, england)
+    england = data.england
     column = f"{measure}_{kind}"
-    if column not in values.columns or values[column].isna().all():
-        raise LookupError(f"{release} holds no {kind} for {label}; choose another measure "
-                          "or value")
-    notes: list[str] = []
-    every = values
-    values, boundary_geo = _on_boundaries(con, values, geography, notes)
-    geo = queries.geometries(con, boundary_geo, values["boundary_code"].tolist(), level)
-    values = values.merge(geo, left_on="boundary_code", right_on="code", how="inner")
-    if values.empty:
-        raise LookupError(f"no boundaries to draw for {place['area_name']} in {release}")
+    values = data.drawn
     shapes = _shapes(values["wkb"])
     colours, legend = classify(values[column], kind, n_national)
     profile = [] if england else [m for m in PROFILE_MEASURES
@@ -367,50 +343,23 @@ def choropleth(con: Con, release: str, area_code: str, measure: str = "imd",
     bounds = (_ENGLAND_BOUNDS if england else
               (values["min_lon"].min(), values["min_lat"].min(),
                values["max_lon"].max(), values["max_lat"].max()))
+    notes = list(data.notes)
     if england:
         notes.append("England-wide view: simplified boundaries (about 100 m) and a short "
                      "tooltip; pick an authority or region for every domain's decile.")
     table_cols = ["lsoa_code", "lsoa_name", column] + [f"{m}_decile" for m in profile
                                                       if f"{m}_decile" != column]
-    table = every[table_cols].reset_index(drop=True)
-    if geography == "lsoa01":
+    table = data.values[table_cols].reset_index(drop=True)
+    if data.geography == "lsoa01":
         table["on_map"] = table["lsoa_code"].isin(values["lsoa_code"])
     return Choropleth(
-        release=release, area_code=area_code, area_name=place["area_name"], measure=measure,
-        measure_label=label, kind=kind, level=level,
+        release=data.release, area_code=data.area_code, area_name=data.area_name,
+        measure=measure, measure_label=data.measure_label, kind=kind, level=data.level,
         rows=polygon_rows(shapes, props), feature_count=len(props), legend=legend,
-        view=fit_view(bounds), tooltip_html=_tooltip(label, kind, profile, labels),
-        outline=outline,
-        msoa=_msoa_lines(con, geography, area_code) if msoa and not england else None,
-        notes=notes, table=table, shapes=shapes,
-        properties=props)
-
-
-def _values(con: Con, release: str, area_code: str, measure: str, england: bool
-            ) -> pd.DataFrame:
-    if england:
-        v = queries.measure_values(con, release, measure)
-        return v.rename(columns={"score": f"{measure}_score", "rank": f"{measure}_rank",
-                                 "decile": f"{measure}_decile"})
-    return queries.lsoa_values(con, release, area_code)
-
-
-def _on_boundaries(con: Con, values: pd.DataFrame, geography: str, notes: list[str]
-                   ) -> tuple[pd.DataFrame, str]:
-    """Attach the boundary code each LSOA is drawn with (2001 LSOAs: unchanged ones only)."""
-    boundary_geo = BOUNDARY_GEOGRAPHY[geography]
-    if geography != "lsoa01":
-        return values.assign(boundary_code=values["lsoa_code"]), boundary_geo
-    same = queries.unchanged_lsoas(con, "lsoa01", "lsoa11")
-    mapped = values.merge(same, left_on="lsoa_code", right_on="from_code", how="inner")
-    notes.append(
-        f"IoD 2010 is published on 2001 LSOAs, for which no boundaries exist. The map shows "
-        f"its values on the 2011 boundaries of the {len(mapped):,} of {len(values):,} LSOAs "
-        f"that the ONS lookup marks unchanged between 2001 and 2011; the "
-        f"{len(values) - len(mapped):,} that were split, merged or redrawn are not drawn "
-        "(the table below lists every LSOA).")
-    return (mapped.drop(columns=["from_code"]).rename(columns={"to_code": "boundary_code"}),
-            boundary_geo)
+        view=fit_view(bounds),
+        tooltip_html=_tooltip(data.measure_label, kind, profile, data.labels),
+        outline=outline, msoa=msoa_lines(data.msoa), notes=notes, table=table,
+        shapes=shapes, properties=props)
 
 
 def _properties(values: pd.DataFrame, column: str, kind: str, measure: str, n_national: int,
@@ -434,12 +383,6 @@ def _properties(values: pd.DataFrame, column: str, kind: str, measure: str, n_na
     return out
 
 
-def _labels(con: Con) -> dict[str, str]:
-    """Measure id to official name."""
-    table = queries.measures(con)
-    return dict(zip(table["measure"], table["label"]))
-
-
 def _tooltip(label: str, kind: str, profile: list[str], labels: dict[str, str]) -> str:
     """Tooltip template: the LSOA, the value shown and (not for England) every domain's
     decile; ``{name}`` etc. are filled in from each polygon's properties."""
@@ -457,18 +400,13 @@ def _short(label: str) -> str:
     return "IMD" if label.startswith("Index of Multiple") else label
 
 
-def _msoa_lines(con: Con, geography: str, area_code: str) -> str | None:
-    """Outlines of the MSOAs an area's LSOAs belong to (none for 2001 LSOAs)."""
-    msoa_geo = MSOA_GEOGRAPHY.get(geography)
-    if msoa_geo is None:
+def msoa_lines(msoa: pd.DataFrame | None) -> str | None:
+    """Outlines of MSOAs (``code, name, wkb``) as GeoJSON text; None without a frame."""
+    if msoa is None:
         return None
-    codes = queries.msoa_codes(con, geography, area_code)
-    if not codes:
-        return None
-    geo = queries.geometries(con, msoa_geo, codes, "display")
-    lines = shapely.boundary(_shapes(geo["wkb"]))
+    lines = shapely.boundary(_shapes(msoa["wkb"]))
     return feature_collection(lines, [{"code": c, "name": n}
-                                      for c, n in zip(geo["code"], geo["name"])])
+                                      for c, n in zip(msoa["code"], msoa["name"])])
 
 
 # --- the deck ------------------------------------------------------------------------------

@@ -5,20 +5,20 @@ a static map, the headline measures with their national context, the decile-trac
 the hidden pockets, the health gap, sentences generated from the figures (no hand-written
 claims), alt text for every figure, sources, licence attribution, the release and the date.
 
-HTML is rendered with Jinja2 (autoescaped) and is self-contained (figures inlined as PNG);
-the PDF is the same HTML laid out by WeasyPrint, so the two never disagree. Figures are drawn
-with matplotlib (Agg, no display), in the dashboard's colour-blind-safe viridis palette.
+The figures come from :func:`inequality.services.briefing.gather` (no database here); this
+module turns them into sentences, figures and pages. HTML is rendered with Jinja2
+(autoescaped) and is self-contained (figures inlined as PNG); the PDF is the same HTML laid
+out by WeasyPrint, so the two never disagree. Figures are drawn with matplotlib (Agg, no
+display), in the dashboard's colour-blind-safe viridis palette.
 """
 
 from __future__ import annotations
 
 import base64
 import io
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import jinja2
 import markupsafe
 import matplotlib
@@ -32,13 +32,11 @@ from matplotlib.collections import PatchCollection  # noqa: E402
 from matplotlib.patches import Patch, PathPatch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
-from ..services import summaries, custom_areas, health, hidden
-from .. import queries  # noqa: E402
-from .maps import BOUNDARY_GEOGRAPHY, NO_VALUE, VIRIDIS_10  # noqa: E402
+from ..services import hidden  # noqa: E402
+from ..services.briefing import Place, ReportError  # noqa: E402, F401 (re-exported)
+from .maps import NO_VALUE, VIRIDIS_10  # noqa: E402
 from ..metrics.deciles import RELATIVE_WARNING  # noqa: E402
 from ..etl.sources import ATTRIBUTION, OGL_URL, RELEASES, SOURCES  # noqa: E402
-
-Con = duckdb.DuckDBPyConnection
 
 RELEASE_LABEL = {r: v.label for r, v in RELEASES.items()}
 MEASURE_LABELS = {
@@ -54,47 +52,6 @@ MEASURE_LABELS = {
 
 #: Flagged LSOAs listed in a briefing (strongest evidence first); the dashboard lists all.
 FLAGGED_ROWS = 8
-
-
-class ReportError(ValueError):
-    """A briefing that cannot be produced as asked; the message says how to fix it."""
-
-
-@dataclass
-class Place:
-    """What a briefing is about: an official area, or a custom set of LSOAs."""
-
-    name: str
-    kind: str  # england | region | lad | ward | custom
-    area_code: str | None = None
-    area: custom_areas.CustomArea | None = None
-    home: dict | None = None  # the authority holding most of a custom area
-
-
-def resolve(con: Con, area: str | None, lsoas: list[str] | None = None,
-            name: str | None = None) -> Place:
-    """An authority/region/England code, a ward code (E05...), or explicit LSOA codes."""
-    if lsoas:
-        ca = custom_areas.make_area(con, name or area or "Custom area", lsoas)
-        return Place(ca.name, "custom", area=ca, home=custom_areas.home_authority(con, ca))
-    if not area:
-        raise ReportError("name an area (an authority, region, E92000001 or a ward code) or "
-                          "give --lsoas CODE ...")
-    if area.startswith("E05"):
-        codes = queries.lsoas_of_ward(con, area)
-        wards = queries.wards(con)
-        row = wards[wards["ward_code"] == area]
-        if not codes or row.empty:
-            raise ReportError(f"ward {area!r} has no LSOAs in the database (wards are the 2024 "
-                              "wards of the LSOA21 lookup); check the code")
-        ward_name = f"{row.iloc[0]['ward_name']} ward, {row.iloc[0]['lad24_name']}"
-        ca = custom_areas.CustomArea(name or ward_name, "lsoa21", tuple(codes))
-        return Place(ca.name, "ward", area=ca, home=custom_areas.home_authority(con, ca))
-    try:
-        found = queries.area(con, area)
-    except queries.UnknownArea as exc:
-        raise ReportError(str(exc)) from exc
-    return Place(found["area_name"], found["area_type"], area_code=area)
 
 
 # --- figures ---------------------------------------------------------------------------------
@@ -117,18 +74,13 @@ def _patches(geom) -> list[PathPatch]:
     return out
 
 
-def map_png(con: Con, release: str, codes: list[str], title: str) -> tuple[bytes, str]:
-    """A static choropleth of the IMD decile of the given LSOAs, and its alt text."""
-    geo = queries.releases(con).set_index("release").loc[release, "geography"]
-    values = queries.lsoa_deciles(con, release, codes)
-    boundary_geo = BOUNDARY_GEOGRAPHY[geo]
-    if boundary_geo != geo:  # 2001 LSOAs have no boundaries: draw the unchanged ones
-        raise ReportError(f"{release} is on 2001 LSOAs, which have no boundaries; choose a "
-                          "later release for the map")
-    shapes = queries.geometries(con, boundary_geo, codes, "display")
-    if shapes.empty:
-        raise ReportError(f"no boundaries for the area's LSOAs in {release}")
-    deciles = dict(zip(values["lsoa_code"], values["decile"]))
+def map_png(shapes: pd.DataFrame, deciles: dict, title: str) -> tuple[bytes, str]:
+    """A static choropleth of LSOAs by IMD decile, and its alt text.
+
+    ``shapes``: the LSOAs' boundaries (``code, wkb, min_lon, min_lat, max_lon, max_lat``, as
+    :func:`inequality.services.briefing.map_shapes` returns them); ``deciles``: LSOA code ->
+    national IMD decile (missing or None: grey).
+    """
     fig, ax = plt.subplots(figsize=(6.4, 5.2))
     patches, colours = [], []
     for code, geom in zip(shapes["code"], shapely.from_wkb([bytes(b) for b in shapes["wkb"]])):
@@ -262,65 +214,17 @@ def health_sentences(name: str, profile: dict) -> list[str]:
 
 # --- the briefing --------------------------------------------------------------------------------
 
-def _latest_with_boundaries(con: Con) -> str:
-    rel = queries.releases(con)
-    return rel[rel["geography"] != "lsoa01"]["release"].iloc[-1]
-
-
-def _england_summary(con: Con, release: str) -> dict:
-    return summaries.area_summary(con, queries.ENGLAND, release)
-
-
-def _tracking_series(con: Con, place: Place, tracking: dict) -> pd.DataFrame:
-    rows = []
-    years = {r: v.year for r, v in RELEASES.items()}
-    for rel, r in tracking["releases"].items():
-        rows.append({"label": place.name, "role": "area", "year": years[rel],
-                     "share_1": r["shares"]["1"]})
-    comps = []
-    if place.kind == "lad":
-        comp = summaries.comparison(con, place.area_code, k=0)
-        comps = [(c, g) for c, g in comp.groupby("role") if c in ("region", "england")]
-    elif place.kind in ("ward", "custom") and place.home:
-        comp = summaries.comparison(con, place.home["area_code"], k=0)
-        comp.loc[comp["role"] == "area", "role"] = "home"
-        comps = [(c, g) for c, g in comp.groupby("role") if c in ("home", "england")]
-    elif place.kind == "region":
-        comp = summaries.comparison(con, place.area_code, k=0)
-        comps = [(c, g) for c, g in comp.groupby("role") if c == "england"]
-    for role, g in comps:
-        for _, row in g.iterrows():
-            rows.append({"label": row["area_name"], "role": role, "year": years[row["release"]],
-                         "share_1": row["share_1"]})
-    return pd.DataFrame(rows)
-
-
-def build_briefing(con: Con, place: Place, release: str | None = None) -> dict:
-    """Every figure, sentence and image of a briefing, as plain data."""
-    release = release or _latest_with_boundaries(con)
-    if release not in set(queries.releases(con)["release"]):
-        raise ReportError(f"release {release!r} is not loaded")
-    geography = queries.releases(con).set_index("release").loc[release, "geography"]
-    if place.kind in ("ward", "custom"):
-        summary = custom_areas.summary(con, place.area, release)
-        tracking = custom_areas.deciles(con, place.area)
-        codes = custom_areas.codes_on(con, place.area, geography)
-        hidden_rep = hidden.report(con, None, release, lsoa_codes=codes, label=place.name)
-        health_code = place.home["area_code"] if place.home else None
-    else:
-        summary = summaries.area_summary(con, place.area_code, release)
-        tracking = summaries.decile_tracking(con, place.area_code)
-        codes = queries.lsoa_values(con, release, place.area_code)["lsoa_code"].tolist()
-        hidden_rep = hidden.report(con, place.area_code, release) if place.kind == "lad" else None
-        health_code = place.area_code
-    england = _england_summary(con, release)
+def build_briefing(figures: dict) -> dict:
+    """Every figure, sentence and image of a briefing, as plain data, from the figures
+    :func:`inequality.services.briefing.gather` collected."""
+    place, release = figures["place"], figures["release"]
+    summary, tracking, england = figures["summary"], figures["tracking"], figures["england"]
+    hidden_rep, profile = figures["hidden"], figures["health"]
+    health_name, series = figures["health_name"], figures["series"]
     label = RELEASE_LABEL[release]
-    map_bytes, map_alt = map_png(con, release, codes, f"{place.name}, {label}")
-    series = _tracking_series(con, place, tracking)
+    map_bytes, map_alt = map_png(figures["map"]["shapes"], figures["map"]["deciles"],
+                                 f"{place.name}, {label}")
     track_bytes, track_alt = tracking_png(series, place.name)
-    profile = health.area_profile(con, health_code) if health_code else None
-    health_name = place.name if place.kind not in ("ward", "custom") else (
-        place.home["area_name"] if place.home else None)
 
     measures, notes = [], []  # each distinct reason once, as a numbered note
     for key, text in MEASURE_LABELS.items():
@@ -338,7 +242,7 @@ def build_briefing(con: Con, place: Place, release: str | None = None) -> dict:
         "title": f"{place.name}: deprivation and health briefing",
         "place": place, "release": release, "release_label": label,
         "generated": date.today().isoformat(),
-        "built": queries.build_info(con).get("built_at", "?"),
+        "built": figures["built"],
         "measures": measures, "measure_notes": notes,
         "sentences": headline_sentences(place.name, summary, tracking, england)
         + _key_hidden(hidden_rep),
@@ -406,14 +310,19 @@ def write_pdf(html: str, path: Path) -> None:
     weasyprint.HTML(string=html).write_pdf(str(path))
 
 
-def write_report(con: Con, out: Path, area: str | None = None, *, release: str | None = None,
-                 lsoas: list[str] | None = None, name: str | None = None) -> dict:
-    """Write a briefing to ``out`` (.html or .pdf) and return the briefing data."""
+def check_output(out: Path) -> Path:
+    """The output path of a briefing, which must end in .html or .pdf."""
     out = Path(out)
     if out.suffix.lower() not in (".html", ".pdf"):
         raise ReportError(f"output {out.name!r} must end in .html or .pdf")
-    place = resolve(con, area, lsoas, name)
-    briefing = build_briefing(con, place, release)
+    return out
+
+
+def write_report(figures: dict, out: Path) -> dict:
+    """Write the briefing of ``figures`` (see :func:`inequality.services.briefing.gather`)
+    to ``out`` (.html or .pdf) and return the briefing data."""
+    out = check_output(out)
+    briefing = build_briefing(figures)
     html = render_html(briefing)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")
