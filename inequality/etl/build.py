@@ -147,9 +147,9 @@ def _load_postcode(con, source: Source, path: Path) -> tuple[int, list[str]]:
     frame, missing = READERS["postcode"](source, path)
     con.execute("DELETE FROM postcode")
     con.register("_frame", pa.Table.from_pandas(frame, preserve_index=False))
-    try:  # stored in postcode order: a point lookup then reads one row group
+    try:  # in the file's order (NSPL is sorted by postcode): a point lookup reads one row group
         con.execute("INSERT INTO postcode SELECT postcode, lsoa21_code, lad24_code, ward_code, "
-                    "country_code, terminated FROM _frame ORDER BY postcode")
+                    "country_code, terminated FROM _frame")
     finally:
         con.unregister("_frame")
     unknown = con.execute("""SELECT postcode, lsoa21_code, count(*) OVER () FROM postcode

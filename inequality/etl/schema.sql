@@ -374,7 +374,7 @@ CREATE TABLE postcode (
     country_code  VARCHAR NOT NULL,
     terminated    VARCHAR
 );
-COMMENT ON TABLE postcode IS 'Key: postcode, unique (checked on load). ONS National Statistics Postcode Lookup (2021 geographies, August 2024): every postcode with the 2021 LSOA, authority and ward it lies in. English postcodes carry their areas; postcodes elsewhere in the UK (live file only) carry only their country, so they can be reported as outside England. Rows are stored in postcode order.';
+COMMENT ON TABLE postcode IS 'Key: postcode, unique (checked on load). ONS National Statistics Postcode Lookup (2021 geographies, August 2024): every postcode with the 2021 LSOA, authority and ward it lies in. English postcodes carry their areas; postcodes elsewhere in the UK (live file only) carry only their country, so they can be reported as outside England. Rows keep the file''s order (NSPL is published sorted by postcode), so a point lookup reads one row group.';
 COMMENT ON COLUMN postcode.postcode IS 'Postcode as NSPL pcds writes it: outward code, one space, inward code (TQ11 0AA). Inputs are matched after normalising case and white space.';
 COMMENT ON COLUMN postcode.lsoa21_code IS 'LSOA 2021 (E01) the postcode lies in (NSPL lsoa21, through its 2021 output area); every code is in the ONS LSOA 2021 lookup (checked on load). NULL outside England or where NSPL gives a pseudo code (no grid reference).';
 COMMENT ON COLUMN postcode.lad24_code IS 'Local authority of the postcode itself (NSPL laua, the April 2024 authorities); in 96 English postcodes it differs from the authority of its LSOA (postcodes across a boundary).';

@@ -775,6 +775,7 @@ def neighbourhood(con: Con, query: str) -> dict:
     linked["lsoa_name"] = [name_of.get((g, c)) for g, c in zip(linked["geography"],
                                                                linked["lsoa_code"])]
     linked = linked[["geography", "lsoa_code", "lsoa_name", "relation", "chgind"]]
+    linked = linked.astype(object).where(linked.notna(), None)
 
     rel = _release_table(con)
     by_release = {r.release: linked.loc[linked["geography"] == r.geography, "lsoa_code"].tolist()

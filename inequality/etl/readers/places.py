@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ..sources import Source
@@ -227,6 +228,12 @@ def _validate(table: pa.Table, source: Source, name: str, live: bool) -> pd.Data
         # become NULL (a known postcode without that area).
         pseudo = PSEUDO.pattern[1:-1]
         everyone_english = res["n_english"] == len(table)
+        if everyone_english and not live:  # the mirror's layout: nothing to rewrite
+            country = pc.fill_null(table["country_code"], ENGLAND)
+            out = table.set_column(table.column_names.index("country_code"), "country_code",
+                                   country).select(["postcode", *_PATTERNS, "country_code",
+                                                    "terminated"])
+            return out.to_pandas(types_mapper=pd.ArrowDtype)
         if live:
             area = ("CASE WHEN english AND NOT coalesce(regexp_full_match({c}, '" + pseudo
                     + "'), FALSE) THEN {c} END AS {c}")
