@@ -28,8 +28,16 @@ def ok(at: AppTest) -> AppTest:
     return at
 
 
+def seen(markdown: str) -> str:
+    """What a reader sees of a Markdown element: its backslash escapes (which keep visitor
+    text from acting as markup) are not part of the words.
+
+    >>> seen(r"Rutland\\: \\[x\\]")
+    'Rutland: [x]'
+    """
+    return re.sub(r"\\([^\w\s])", r"\1", str(markdown))
+
+
 def texts(at: AppTest) -> str:
-    """All the words a reader sees in notes, captions, markdown and headings (Markdown's
-    backslash escapes, which keep visitor text from acting as markup, are not seen)."""
-    return re.sub(r"\\([^\w\s])", r"\1",
-                  "\n".join(str(e.value) for kind in TEXT_KINDS for e in getattr(at, kind)))
+    """All the words a reader sees in notes, captions, markdown and headings."""
+    return seen("\n".join(str(e.value) for kind in TEXT_KINDS for e in getattr(at, kind)))
