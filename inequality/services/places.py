@@ -626,6 +626,16 @@ def no_match_reason(con: Con, query: str) -> str:
             "postcode, a town or a council")
 
 
+def warm(con: Con) -> None:
+    """Build the in-memory search index and lookup tables now (about 1-3 s on the full
+    database) instead of on the first search or batch check; they are kept per database
+    file and rebuilt when the file is replaced."""
+    _index(con)
+    _lsoa21(con), _lsoa21_codes(con), _lad_names(con), _ward_names(con), _links(con)
+    _decile_table(con)
+    _districts(con)
+
+
 # --- resolving an AREA argument ---------------------------------------------------------------
 
 def _describe(r: dict) -> str:
@@ -1179,4 +1189,4 @@ def batch_csv(result: dict) -> str:
 __all__ = ["AmbiguousPlace", "KINDS", "MATCHES", "MAX_POSTCODES", "PlaceNotFound",
            "PlacesNotLoaded", "PostcodeInputError", "area_lsoas", "batch_csv", "batch_records",
            "check_postcodes", "fold", "formula_safe", "neighbourhood", "no_match_reason",
-           "postcode_results", "read_postcode_file", "resolve_area", "search"]
+           "postcode_results", "read_postcode_file", "resolve_area", "search", "warm"]
