@@ -12,6 +12,7 @@ from PIL import Image
 from shapely.geometry import box
 
 from inequality import db
+from inequality.measures import SUMMARY_MEASURES
 from inequality.present import report
 from inequality.services import briefing, summaries
 
@@ -123,9 +124,24 @@ def test_briefing_is_written_from_the_figures_alone(fixture_db, tmp_path):
         "58 neighbourhoods")
     assert b["tracking"]["table"].loc["Hartlepool", 2019] == pytest.approx(
         round(100 * f["tracking"]["releases"]["iod2019"]["shares"]["1"], 1))
-    assert [m["label"] for m in b["measures"]] == list(report.MEASURE_LABELS.values())
+    assert [m["label"] for m in b["measures"]] == [m.briefing_label for m in SUMMARY_MEASURES.values()]
     out = tmp_path / "h.html"
     assert report.write_report(f, out)["title"] == b["title"]
     html = out.read_text()
     assert html.count('<img src="data:image/png;base64,') == 2
     assert 'alt="Map of the 58 neighbourhoods (LSOAs) of Hartlepool, IoD 2019' in html
+
+
+def test_briefing_table_names_both_ranks_and_marks_estimates():
+    summary = {"release": "iod2019", "lsoa_count": 195, "area_code": "E08000026",
+               "prop_most_deprived_10": 0.1436, "income_scale": 53162.4,
+               "income_scale_estimated": True, "rank_basis": "current",
+               "ranks_published": {"prop_most_deprived_10": 64, "income_scale": 22},
+               "n_published": 317, "ranks_current": {"prop_most_deprived_10": 63},
+               "n_current": 296, "unavailable": {}}
+    assert report._fmt("income_scale", summary, estimated_as="about ") == "about 53,162"
+    assert report._fmt("prop_most_deprived_10", summary) == "14.4%"
+    sentences = report.headline_sentences("Coventry", summary, {"releases": {}}, {})
+    assert "64th of 317 among the local authorities of the IoD 2019 as MHCLG publishes it" \
+        in sentences[0]
+    assert "estimated from the published income domain rate" in sentences[1]

@@ -37,17 +37,10 @@ from ..services.briefing import Place, ReportError  # noqa: E402, F401 (re-expor
 from .maps import NO_VALUE, VIRIDIS_10  # noqa: E402
 from ..metrics.deciles import RELATIVE_WARNING  # noqa: E402
 from ..etl.sources import ATTRIBUTION, OGL_URL, RELEASES, SOURCES  # noqa: E402
+from ..measures import SUMMARY_MEASURES  # noqa: E402
+from .text import fmt_summary, rank_of  # noqa: E402
 
 RELEASE_LABEL = {r: v.label for r, v in RELEASES.items()}
-MEASURE_LABELS = {
-    "prop_most_deprived_10": "Neighbourhoods in England's most deprived 10%",
-    "avg_score": "Average IMD score (population-weighted)",
-    "avg_rank": "Average rank (population-weighted, higher = more deprived)",
-    "extent": "Extent: people living in the most deprived 30% (graded)",
-    "local_concentration": "Local concentration (most deprived areas holding 10% of people)",
-    "income_scale": "Income-deprived people",
-    "employment_scale": "Employment-deprived people",
-}
 
 
 #: Flagged LSOAs listed in a briefing (strongest evidence first); the dashboard lists all.
@@ -141,11 +134,6 @@ def _data_uri(png: bytes) -> str:
 
 # --- figures to sentences ----------------------------------------------------------------------
 
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
 def headline_sentences(name: str, summary: dict, tracking: dict, england: dict) -> list[str]:
     """Plain-English sentences built only from the figures passed in."""
     rel = summary["release"]
@@ -158,10 +146,16 @@ def headline_sentences(name: str, summary: dict, tracking: dict, england: dict) 
     elif prop is not None:
         text = (f"In the {label}, {100 * prop:.1f}% of {name}'s {n} neighbourhoods (LSOAs) were "
                 "among the 10% most deprived in England")
-        if summary.get("rank_prop_most_deprived_10"):
-            text += (f", {_ordinal(summary['rank_prop_most_deprived_10'])} highest of "
-                     f"{summary['n_areas']} local authorities (2024 boundaries)"
-                     + (" (where it would rank)" if summary.get("area_code") is None else ""))
+        published, current = rank_of(summary, "prop_most_deprived_10")
+        if summary.get("area_code") is None and current:  # a custom area
+            text += f", where it would rank {current} among today's local authorities"
+        elif summary.get("rank_basis") == "region" and published:
+            text += f", {published} among England's regions"
+        elif published:
+            text += (f", {published} among the local authorities of the {label} as MHCLG "
+                     "publishes it")
+        elif current:
+            text += f", {current} among today's local authorities"
         out.append(text + ".")
     if summary.get("avg_score") is not None and england.get("avg_score") is not None:
         more = summary["avg_score"] > england["avg_score"]
@@ -170,7 +164,7 @@ def headline_sentences(name: str, summary: dict, tracking: dict, england: dict) 
                    f"({'more' if more else 'less'} deprived than average).")
     if summary.get("income_scale") is not None:
         out.append(f"About {summary['income_scale']:,.0f} people in {name} were income-deprived "
-                   f"(income domain rate x population, {label}).")
+                   f"(estimated from the published income domain rate x population, {label}).")
     releases = list(tracking["releases"].items())
     upto = [r for r, _ in releases].index(rel) + 1 if rel in tracking["releases"] else 0
     releases = releases[:upto]  # the chosen release against the one before it
@@ -227,15 +221,17 @@ def build_briefing(figures: dict) -> dict:
     track_bytes, track_alt = tracking_png(series, place.name)
 
     measures, notes = [], []  # each distinct reason once, as a numbered note
-    for key, text in MEASURE_LABELS.items():
+    for key, m in SUMMARY_MEASURES.items():
         reason = summary["unavailable"].get(key)
+        if reason is None and summary.get(f"{key}_estimated"):
+            reason = ESTIMATED_NOTE
         if reason and reason not in notes:
             notes.append(reason)
+        published, current = rank_of(summary, key)
         measures.append({
-            "label": text, "value": _fmt(key, summary.get(key)),
-            "england": _fmt(key, england.get(key)),
-            "rank": (f"{summary[f'rank_{key}']} of {summary['n_areas']}"
-                     if summary.get(f"rank_{key}") else ""),
+            "label": m.briefing_label, "value": _fmt(key, summary, estimated_as="about "),
+            "england": _fmt(key, england),
+            "rank": "; ".join(x for x in (published, current and f"today {current}") if x),
             "note": notes.index(reason) + 1 if reason else None})
     flagged = hidden_rep["flagged"].head(FLAGGED_ROWS) if hidden_rep is not None else None
     return {
@@ -270,14 +266,18 @@ def _key_hidden(rep: dict | None) -> list[str]:
             if "live outside the most deprived" in s or "headline index hides" in s]
 
 
-def _fmt(key: str, value) -> str:
-    if value is None:
-        return "not available"
-    if key in ("prop_most_deprived_10", "extent"):
-        return f"{100 * value:.1f}%"
-    if key in ("income_scale", "employment_scale"):
-        return f"{value:,.0f}"
-    return f"{value:,.1f}"
+#: The note on a count estimated as a published rate times a population.
+ESTIMATED_NOTE = ("estimated: File 7 publishes the rate, rounded, so rate x population is close "
+                  "to MHCLG's count but not equal to it")
+
+
+def _fmt(key: str, summary: dict, estimated_as: str = "") -> str:
+    """A briefing table cell: the value in its unit, without the unit word for counts (the
+    row says "people"); an estimated count starts with ``estimated_as``."""
+    value = summary.get(key)
+    if value is None or SUMMARY_MEASURES[key].unit != "people":
+        return fmt_summary(key, value)
+    return (estimated_as if summary.get(f"{key}_estimated") else "") + f"{value:,.0f}"
 
 
 def css_string(value) -> markupsafe.Markup:
