@@ -158,7 +158,7 @@ def nspl_load(con) -> None:
             return seconds
 
     loads = [load() for _ in range(3)]
-    print(f"   whole load (read, validate, insert sorted, cross-check) {statistics.median(loads):.2f} s"
+    print(f"   whole load (read, validate, insert, cross-check) {statistics.median(loads):.2f} s"
           f"  = {statistics.median(loads) / floor:4.1f} x floor   aim < 10 s: "
           f"{'met' if statistics.median(loads) < 10 else 'NOT met'}")
 
