@@ -12,7 +12,7 @@
    merge with the 2021 LSOA table.
 3. The NSPL load (aim: under 10 s of the build): reading the zip (floor: a plain pyarrow read
    of its CSV, no validation), reading with validation, and the whole load into a scratch
-   database (insert in postcode order and the cross-check against the LSOA lookup); then,
+   database (the insert and the cross-check against the LSOA lookup); then,
    unless --no-build, a full mirror build into a temporary folder, reporting the NSPL and
    MSOA-name loads' share of it.
 
