@@ -279,7 +279,8 @@ def cmd_hidden(args: argparse.Namespace) -> int:
     with _connect(args) as con:
         release = args.release or _latest_release(con)
         try:
-            area = _area_code(con, args.area, ("local authority", "ward"))
+            # regions and England resolve, so the service can say why they are not measured
+            area = _area_code(con, args.area, _AREA_KINDS + ("ward",))
             rep = hidden.report(con, area, release, domains=domains)
         except hidden.UnknownArea as exc:
             raise UsageError(str(exc)) from exc

@@ -41,6 +41,9 @@ widgets.table(wide, f"deciles_over_time_{code}.csv", percent=("share in decile 1
           "deciles, so they are derived as ceil(10 x rank / N).")
 for note in tracking.get("boundary_notes", []):
     st.caption(f"Boundary change: {note}")
+if tracking.get("assignment_rule"):
+    with st.expander("Which authority each neighbourhood counts in"):
+        st.markdown(tracking["assignment_rule"])
 
 st.subheader("Movements between releases")
 rel = list(data.releases()["release"])

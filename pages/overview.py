@@ -49,6 +49,8 @@ else:
     cards[2].caption("England is the benchmark every area is compared with.")
 cards[3].metric("Neighbourhoods (LSOAs)", f"{summary['lsoa_count']:,}", border=True,
                 help="Lower-layer Super Output Areas: about 1,500 residents each.")
+for note in summary.get("notes") or []:
+    st.caption(note)
 
 left, right = st.columns(2)
 with left:

@@ -332,7 +332,7 @@ def test_cli_hidden_text(capsys, fixture_db):
     assert "Hartlepool (E06000001), iod2025" in out and "flagged LSOAs:" in out
 
 
-@pytest.mark.parametrize("area,words", [("E07999999", "not a current (2024) local authority"),
+@pytest.mark.parametrize("area,words", [("E07999999", "is not the code or name of"),
                                         ("E12000001", "within one authority or ward")])
 def test_cli_hidden_unknown_area_is_usage_error(capsys, fixture_db, area, words):
     code, _, err = run(capsys, "hidden", area, "--db", str(fixture_db))

@@ -32,6 +32,7 @@ import pandas as pd
 from .. import queries
 from ..etl import spatial
 from ..etl.spatial import BOUNDARY_GEOGRAPHIES, PERMUTATIONS, SEED
+from ..measures import POPULATION_LABELS, population_column
 from ..metrics import hidden as hm
 from ..metrics.deciles import decile_distribution
 from ..plain import plain
@@ -389,7 +390,7 @@ def _people_reason(info: dict, frame: pd.DataFrame, rate_col: str, pop_col: str,
     if not _complete(frame, rate_col):
         return (f"not available for {rel}: the file as loaded has no "
                 f"{labels.get(measure, measure)} score (the rate of deprived people)")
-    what = "working-age population" if pop_col == "pop_working_age" else "total population"
+    what = POPULATION_LABELS[pop_col.removeprefix("pop_")]
     return (f"not available for {rel}: the file as loaded has no {what} denominators "
             "(counts of deprived people are rate x population)")
 
@@ -397,7 +398,7 @@ def _people_reason(info: dict, frame: pd.DataFrame, rate_col: str, pop_col: str,
 def _outside(frame: pd.DataFrame, info: dict, measure: str, labels: dict) -> dict:
     """Deprived people outside the most deprived 10% / 20% of LSOAs (IMD deciles)."""
     rate_col = f"{measure}_score"
-    pop_col = "pop_total" if measure == "income" else "pop_working_age"
+    pop_col = f"pop_{population_column(measure)}"
     who = ("income-deprived people" if measure == "income"
            else "employment-deprived people of working age")
     out = {"measure": measure, "who": who, "place_measure": "imd", "available": False,
