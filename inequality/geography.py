@@ -26,6 +26,15 @@ Con = duckdb.DuckDBPyConnection
 
 #: LSOA boundary vintages, oldest first, and the ONS lookups that link consecutive ones.
 VINTAGES = ("lsoa01", "lsoa11", "lsoa21")
+#: The ONS LSOA lookups, as (older, newer) vintages: each links one vintage to the next.
+HOPS = tuple(zip(VINTAGES[:-1], VINTAGES[1:]))
+#: The boundaries each vintage is drawn on: 2001 LSOAs have no published boundaries, so their
+#: values are drawn on the 2011 LSOAs they match unchanged.
+BOUNDARY_GEOGRAPHY = {"lsoa01": "lsoa11", "lsoa11": "lsoa11", "lsoa21": "lsoa21"}
+#: Vintages with boundaries of their own (hence maps and queen neighbours).
+BOUNDARY_GEOGRAPHIES = tuple(g for g in VINTAGES if BOUNDARY_GEOGRAPHY[g] == g)
+#: The MSOA vintage each LSOA vintage with boundaries nests in.
+MSOA_GEOGRAPHY = {"lsoa11": "msoa11", "lsoa21": "msoa21"}
 #: The vintage of "today's" authorities.
 CURRENT_LAD_VINTAGE = "lad24"
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from .geography import HOPS, VINTAGES
+
 Con = duckdb.DuckDBPyConnection
 
 GEOMETRY_COLUMNS = {"full": "geometry", "display": "geometry_display",
@@ -269,8 +271,6 @@ def geometries(con: Con, geography: str, codes: list[str] | None = None,
 
 # --- custom areas ---------------------------------------------------------------------------
 
-_HOPS = {("lsoa01", "lsoa11"), ("lsoa11", "lsoa21")}
-_ORDER = ("lsoa01", "lsoa11", "lsoa21")
 
 
 def lsoa_geographies(con: Con, codes: list[str]) -> pd.DataFrame:
@@ -282,7 +282,7 @@ def lsoa_geographies(con: Con, codes: list[str]) -> pd.DataFrame:
 def _hop(con: Con, codes: list[str], a: str, b: str) -> list[str]:
     """One step through an ONS lookup: the LSOAs of ``b`` at least half of whose lookup links
     lead into ``codes`` (on ``a``)."""
-    if (a, b) in _HOPS:  # forward: group the newer LSOAs by their links from the set
+    if (a, b) in HOPS:  # forward: group the newer LSOAs by their links from the set
         sql = """SELECT to_code FROM lsoa_change WHERE from_geography = ? AND to_geography = ?
                  GROUP BY to_code
                  HAVING avg(CASE WHEN from_code IN (SELECT unnest(?::VARCHAR[])) THEN 1 ELSE 0
@@ -300,11 +300,11 @@ def translate_lsoas(con: Con, codes: list[str], from_geography: str,
                     to_geography: str) -> list[str]:
     """Carry a set of LSOAs to another vintage through the ONS best-fit lookups, one hop at a
     time (lsoa01 <-> lsoa11 <-> lsoa21)."""
-    i, j = _ORDER.index(from_geography), _ORDER.index(to_geography)
+    i, j = VINTAGES.index(from_geography), VINTAGES.index(to_geography)
     step = 1 if j > i else -1
     current = list(codes)
     for k in range(i, j, step):
-        current = _hop(con, current, _ORDER[k], _ORDER[k + step])
+        current = _hop(con, current, VINTAGES[k], VINTAGES[k + step])
     return current
 
 

@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from .. import queries
+from ..geography import BOUNDARY_GEOGRAPHIES
 from ..metrics import hidden as hm
 
 Con = duckdb.DuckDBPyConnection
@@ -35,8 +36,6 @@ PERMUTATIONS = 999
 SEED = 12345
 #: Measures whose national LISA the build caches.
 CACHED_MEASURES = ("imd", "income")
-#: LSOA vintages with published boundaries, hence queen neighbours (2001 LSOAs have none).
-BOUNDARY_GEOGRAPHIES = ("lsoa11", "lsoa21")
 
 
 def boundary_weights(con: Con, geography: str):

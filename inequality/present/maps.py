@@ -28,10 +28,7 @@ import pydeck as pdk
 import shapely
 from pydeck.bindings.json_tools import default_serialize
 
-from ..services.maps import BOUNDARY_GEOGRAPHY, MSOA_GEOGRAPHY, MapData  # noqa: F401
-
-# BOUNDARY_GEOGRAPHY and MSOA_GEOGRAPHY live in inequality.services.maps (the service reads
-# the boundaries); they are re-exported here for existing callers.
+from ..services.maps import MapData
 
 PALETTE_NAME = "viridis, 10 classes (colour-blind safe; dark purple = most deprived)"
 

@@ -20,15 +20,20 @@ from urllib.parse import quote, unquote
 import duckdb
 
 from .. import queries
-from .summaries import (HEADLINE_RANK_LABEL, HEADLINE_RANK_MEASURE, SUMMARY_MEASURES,
-                        lsoa_set_summary, rank_among_authorities)
+from ..geography import VINTAGES
 from ..metrics.deciles import DECILES
 from ..queries import UnknownArea
+from .summaries import (
+    HEADLINE_RANK_LABEL,
+    HEADLINE_RANK_MEASURE,
+    SUMMARY_MEASURES,
+    lsoa_set_summary,
+    rank_among_authorities,
+)
 
 Con = duckdb.DuckDBPyConnection
 
 LSOA_PATTERN = re.compile(r"\bE01\d{6}\b")
-GEOGRAPHIES = ("lsoa01", "lsoa11", "lsoa21")
 #: Longest area a URL carries (codes are 9 characters plus a separator).
 MAX_URL_CODES = 400
 #: Most LSOAs a custom area may hold, however it arrives (link, paste, upload, wards): more
@@ -55,9 +60,9 @@ class CustomArea:
     lsoa_codes: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self):
-        if self.geography not in GEOGRAPHIES:
+        if self.geography not in VINTAGES:
             raise CustomAreaError(f"geography {self.geography!r} is not one of "
-                                  f"{', '.join(GEOGRAPHIES)}")
+                                  f"{', '.join(VINTAGES)}")
         if not self.lsoa_codes:
             raise CustomAreaError(f"custom area {self.name!r} has no LSOAs; add LSOA codes "
                                   "such as E01000001")

@@ -31,7 +31,8 @@ import pandas as pd
 
 from .. import queries
 from ..etl import spatial
-from ..etl.spatial import BOUNDARY_GEOGRAPHIES, PERMUTATIONS, SEED
+from ..etl.spatial import PERMUTATIONS, SEED
+from ..geography import BOUNDARY_GEOGRAPHIES
 from ..measures import POPULATION_LABELS, population_column
 from ..metrics import hidden as hm
 from ..metrics.deciles import decile_distribution

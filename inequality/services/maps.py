@@ -16,13 +16,11 @@ import duckdb
 import pandas as pd
 
 from .. import queries
+from ..geography import BOUNDARY_GEOGRAPHY, MSOA_GEOGRAPHY
 from ..queries import ENGLAND
 
 Con = duckdb.DuckDBPyConnection
 
-#: Boundaries the map can draw for each release geography (2001 LSOAs have none).
-BOUNDARY_GEOGRAPHY = {"lsoa11": "lsoa11", "lsoa21": "lsoa21", "lsoa01": "lsoa11"}
-MSOA_GEOGRAPHY = {"lsoa11": "msoa11", "lsoa21": "msoa21"}
 
 #: How a measure's value can be shown (score, rank or national decile).
 VALUE_KINDS = ("decile", "rank", "score")
