@@ -6,7 +6,6 @@ English Indices of Deprivation 2019 Technical Report (section 3.8, Appendix N).
 
 from __future__ import annotations
 
-import doctest
 
 import numpy as np
 import pandas as pd
@@ -26,12 +25,6 @@ from inequality.metrics.area import (
 )
 
 STEP = 0.9 / 19  # extent weight falls by (0.95 - 0.05) / 19 per percentile from the 11th
-
-
-def test_doctests_pass():
-    result = doctest.testmod(area, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 10
-    assert result.failed == 0
 
 
 # --- percentiles and weights ---------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 
 import numpy as np
 import pandas as pd
@@ -17,12 +16,6 @@ from inequality.metrics.deciles import (
     nearest_neighbours,
     transition_matrix,
 )
-
-
-def test_doctests_pass():
-    result = doctest.testmod(deciles, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 10
-    assert result.failed == 0
 
 
 # --- decile_from_rank ----------------------------------------------------------------------

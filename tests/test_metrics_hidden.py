@@ -7,7 +7,6 @@ directly on the same values, weights, permutations and seed.
 
 from __future__ import annotations
 
-import doctest
 import warnings
 
 import esda
@@ -31,12 +30,6 @@ from inequality.metrics.hidden import (
     queen_weights,
     rural_urban_split,
 )
-
-
-def test_doctests_pass():
-    result = doctest.testmod(hidden, optionflags=doctest.ELLIPSIS)
-    assert result.attempted >= 15
-    assert result.failed == 0
 
 
 # --- hand-built grids ----------------------------------------------------------------------
