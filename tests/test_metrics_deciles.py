@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inequality.metrics import deciles
 from inequality.metrics.deciles import (
     RELATIVE_WARNING,
     decile_distribution,
