@@ -425,12 +425,14 @@ def cmd_postcodes(args: argparse.Namespace) -> int:
             raise CommandError(str(exc)) from exc
     summary = result["summary"]
     if args.out is not None:
-        text = places.batch_csv(result)
+        from .present.exports import csv_bytes
+
+        payload = csv_bytes(result["rows"])  # formula-safe, like every CSV the app writes
         fd, tmp = tempfile.mkstemp(prefix=".postcodes-", suffix=".csv",
                                    dir=Path(args.out).resolve().parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(payload)
             os.replace(tmp, args.out)
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)

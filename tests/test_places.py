@@ -30,6 +30,7 @@ from inequality.etl import sources
 from inequality.etl.build import BuildError, build
 from inequality.etl.readers import READERS, ReaderError
 from inequality.etl.readers.places import normalise_postcode
+from inequality.present.exports import csv_bytes
 from inequality.services import places
 
 NSPL = "nspl21_lsoa21"
@@ -367,7 +368,7 @@ def test_batch_json_and_formula_safe_csv(con):
                                 "msoa21_name", "imd_decile", "error"}
     assert set(records[-1]["imd_decile"]) == {"iod2010", "iod2015", "iod2019", "iod2025"}
     assert records[0]["postcode"] is None and records[0]["error"]
-    table = list(csv.DictReader(io.StringIO(places.batch_csv(result))))
+    table = list(csv.DictReader(io.StringIO(csv_bytes(result["rows"]).decode("utf-8"))))
     assert [r["input"] for r in table] == ["'" + h for h in hostile[:4]] + [real]
     for row in table:
         assert not any(v.startswith(("=", "+", "-", "@")) for v in row.values())

@@ -77,3 +77,9 @@ def test_geodataframe_carries_boundaries_except_on_2001_lsoas(con):
     old = export_service.lsoa_geodataframe(con, "iod2010", area_code=RUTLAND)
     assert len(old) > 0 and old.geometry.isna().all()
     assert exports.geopackage_bytes(gdf)[:16] == b"SQLite format 3\x00"
+
+
+def test_csv_writes_whole_number_floats_as_integers():
+    frame = pd.DataFrame({"decile": [3.0, None, 10.0], "score": [1.5, 2.0, None]})
+    text = exports.csv_bytes(frame).decode("utf-8").splitlines()
+    assert text == ["decile,score", "3,1.5", ",2.0", "10,"]

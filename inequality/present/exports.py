@@ -48,7 +48,8 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     """The table as UTF-8 CSV without its index, every text cell and header formula-safe
     (see :func:`formula_safe`); numeric, boolean and date columns are written as they are.
 
-    Lines end in ``\\n``; when a text cell holds a carriage return they end in ``\\r\\n``
+    Float columns holding only whole numbers (deciles with gaps, counts) are written as
+    integers. Lines end in ``\\n``; when a text cell holds a carriage return they end in ``\\r\\n``
     (RFC 4180), which makes the writer quote that cell so the row stays one row.
     """
     out = frame.copy()
@@ -56,6 +57,10 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     has_cr = any("\r" in str(c) for c in out.columns)
     for i in range(out.shape[1]):
         col = out.iloc[:, i]
+        if pd.api.types.is_float_dtype(col) and col.notna().any() and \
+                (col.dropna() % 1 == 0).all():
+            out.isetitem(i, col.astype("Int64"))  # whole numbers (deciles, counts) as 3, not 3.0
+            continue
         if (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
                 or pd.api.types.is_datetime64_any_dtype(col)):
             continue

@@ -1057,6 +1057,10 @@ def check_postcodes(con: Con, inputs: Sequence[str]) -> dict:
             row["error_code"], row["error"] = _why_not(raw, pc, k, districts, partial)
         rows.append(row)
     frame = pd.DataFrame(rows, columns=cols, dtype=object)
+    for col in cols:
+        if col.endswith("_decile"):  # whole numbers 1-10, or missing
+            frame[col] = pd.array([None if v is None else int(v) for v in frame[col]],
+                                  dtype="Int64")
     return {"rows": frame, "summary": _summary(frame, latest), "releases": releases,
             "latest": latest, "measures": measure_ids}
 
@@ -1156,37 +1160,7 @@ def batch_records(result: dict) -> list[dict]:
     return out
 
 
-#: Characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def formula_safe(value):
-    """A CSV cell a spreadsheet will not run: text beginning with = + - @ (or a tab or
-    carriage return) gets a leading apostrophe, per OWASP's CSV injection advice.
-
-    >>> formula_safe("=HYPERLINK(\\"http://x\\")")
-    '\\'=HYPERLINK("http://x")'
-    >>> formula_safe("TQ11 0AA"), formula_safe(3)
-    ('TQ11 0AA', 3)
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def batch_csv(result: dict) -> str:
-    """The batch check's rows as CSV text (empty cells for missing values), every text cell
-    formula-safe."""
-    rows = result["rows"]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(rows.columns)
-    for record in rows.itertuples(index=False):
-        writer.writerow(["" if v is None else formula_safe(v) for v in record])
-    return out.getvalue()
-
-
 __all__ = ["AmbiguousPlace", "KINDS", "MATCHES", "MAX_POSTCODES", "PlaceNotFound",
-           "PlacesNotLoaded", "PostcodeInputError", "area_lsoas", "batch_csv", "batch_records",
-           "check_postcodes", "fold", "formula_safe", "neighbourhood", "no_match_reason",
+           "PlacesNotLoaded", "PostcodeInputError", "area_lsoas", "batch_records",
+           "check_postcodes", "fold", "neighbourhood", "no_match_reason",
            "postcode_results", "read_postcode_file", "resolve_area", "search", "warm"]
