@@ -168,3 +168,20 @@ def render_html_footer_only(name: str) -> str:
     head = source[:source.index("</style>") + len("</style>")]
     return report._ENV.from_string(head + "<p>{{ b.place.name }}</p></head></html>").render(
         b={"place": {"name": name}, "release_label": "IoD 2025", "title": name})
+
+
+def test_a_damaged_database_is_named_in_one_sentence_with_the_fix(fixture_db, tmp_path,
+                                                                    monkeypatch):
+    import streamlit as st
+
+    broken = tmp_path / "inequality.duckdb"
+    broken.write_bytes(fixture_db.read_bytes()[: fixture_db.stat().st_size // 2])  # truncated
+    monkeypatch.setenv("INEQUALITY_DB", str(broken))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    cache.close()
+    at = ok(run_page("pages/overview.py"))
+    assert at.error and "damaged" in at.error[0].value
+    assert "truncated" in at.text[0].value and "inequality build" in at.text[0].value
+    assert "python -m inequality build" in at.code[0].value
+    cache.close()

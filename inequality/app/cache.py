@@ -70,10 +70,11 @@ def require_db() -> None:
         _connection(db_key())
     except db.DatabaseMissing as exc:
         st.title("Deprivation in England")
-        st.error("The deprivation database has not been built yet, or cannot be opened.")
+        st.error("The deprivation database is damaged or from an older version of this "
+                 "dashboard." if isinstance(exc, db.DatabaseDamaged) else
+                 "The deprivation database has not been built yet, or cannot be opened.")
         st.text(str(exc))
-        st.markdown("Build it once (about a minute from a local mirror), then reload this "
-                    "page:")
+        st.markdown("Build it (about a minute from a local mirror), then reload this page:")
         st.code(BUILD_COMMAND, language="bash")
         st.caption("Or set INEQUALITY_DB to the path of an existing inequality.duckdb.")
         st.stop()

@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 
 from .. import queries
+from ..etl.sources import RELEASES
+from ..geography import MSOA_GEOGRAPHY
 from ..metrics import health as hm
 from ..queries import ENGLAND, UnknownArea
 
@@ -63,17 +65,15 @@ SOURCE_LABEL = {
 #: How authorities can be ordered by deprivation for the gradient: key -> (release,
 #: summary measure from :func:`inequality.services.summaries.all_summaries`, axis title).
 DEPRIVATION: dict[str, tuple[str, str, str]] = {
-    "iod2019_avg_score": ("iod2019", "avg_score",
-                          "IoD 2019 average IMD score (population-weighted; higher = more "
-                          "deprived)"),
-    "iod2019_prop10": ("iod2019", "prop_most_deprived_10",
-                       "IoD 2019: share of LSOAs in England's most deprived 10%"),
-    "iod2025_avg_score": ("iod2025", "avg_score",
-                          "IoD 2025 average IMD score (population-weighted; higher = more "
-                          "deprived)"),
-    "iod2025_prop10": ("iod2025", "prop_most_deprived_10",
-                       "IoD 2025: share of LSOAs in England's most deprived 10%"),
-}
+    key: value for r in list(RELEASES.values())[-2:]  # the two latest releases
+    for key, value in (
+        (f"{r.id}_avg_score", (r.id, "avg_score", f"{r.label} average IMD score "
+                               "(population-weighted; higher = more deprived)")),
+        (f"{r.id}_prop10", (r.id, "prop_most_deprived_10",
+                            f"{r.label}: share of LSOAs in England's most deprived 10%")))}
+#: The ordering the gradient starts with: the average score of the release before the latest
+#: (the latest release's file in the mirror lacks the population that weights it).
+DEFAULT_DEPRIVATION = f"{list(RELEASES)[-2]}_avg_score"
 
 
 # --------------------------------------------------------------------------------------------
@@ -416,14 +416,14 @@ def _population(con: Con, release: str) -> tuple[pd.DataFrame, str]:
     pop = queries.authority_population(con, release)
     if pop["population"].notna().any():
         return pop, release
-    for other in ("iod2019", "iod2015"):
+    for other in reversed([r for r in RELEASES if r != release]):  # the newest first
         alt_pop = queries.authority_population(con, other)
         if len(alt_pop) and alt_pop["population"].notna().any():
             return alt_pop, other
     return pop, release
 
 
-def gradient(con: Con, le_key: str, sex: str, deprivation: str = "iod2019_avg_score", *,
+def gradient(con: Con, le_key: str, sex: str, deprivation: str = DEFAULT_DEPRIVATION, *,
              deprivation_frame: pd.DataFrame | None = None, n_sim: int = 20_000,
              seed: int = 2004) -> dict:
     """Life expectancy against deprivation across all current authorities, and the SII of
@@ -558,7 +558,9 @@ def msoa_gap(con: Con, area_code: str, sex: str, *, n_sim: int = 20_000, seed: i
     if rows.empty:
         return {"available": False, "message": _not_loaded_message(con)}
     best = None
-    for release, geography in (("iod2019", "msoa11"), ("iod2025", "msoa21")):
+    latest_on = {r.geography: r.id for r in RELEASES.values()}  # each vintage's latest
+    for release, geography in ((rid, MSOA_GEOGRAPHY[g]) for g, rid in latest_on.items()
+                               if g in MSOA_GEOGRAPHY):
         try:
             lsoas = queries.msoa_lsoa_scores(con, release, code)
         except duckdb.Error:
