@@ -4,8 +4,7 @@ release holds, as a national decile, national rank or score, with a table and do
 import streamlit as st
 
 from inequality.app import cache, data, state, widgets
-from inequality.present import text
-from inequality.present import maps
+from inequality.present import maps, text
 
 cache.require_db()
 widgets.page_header("Map of neighbourhood deprivation",
@@ -20,8 +19,10 @@ basemap = state.url_toggle("basemap", "Show basemap (needs internet)", "Streets 
                          "from CARTO under the shapes. Off: nothing is fetched from the "
                          "internet and the map still reads on its own.", right)
 code = place["area_code"]
+focus = state.focus_on(code)
 state.set_url(area=code, release=release, measure=measure, value=kind,
-            msoa=1 if msoa else None, basemap=1 if basemap else None)
+              msoa=1 if msoa else None, basemap=1 if basemap else None,
+              focus=focus["code"] if focus else None)
 state.show_notices()
 
 try:
@@ -36,15 +37,27 @@ st.subheader(f"{chart.measure_label}: {maps.KINDS[kind].lower()}, {chart.area_na
 for note in chart.notes:
     st.info(note, icon=":material/info:")
 widgets.map_legend(chart.legend)
-st.pydeck_chart(data.deck(release, code, measure, kind, msoa, basemap), height=560,
-                width="stretch")
+picked = st.session_state.get("map_rows", {}).get("selection", {}).get("rows", [])
+if picked and picked[0] < len(chart.table):  # a row of the table below: zoom to that LSOA
+    row_code = chart.table.iloc[picked[0]]["lsoa_code"]
+    shown_focus = {"label": f"{chart.table.iloc[picked[0]]['lsoa_name']} ({row_code})",
+                   "geography": data.release_geography(release), "codes": (row_code,)}
+else:
+    shown_focus = focus
+if shown_focus:
+    st.caption(f"Outlined in orange and zoomed to: {shown_focus['label']}.")
+st.pydeck_chart(data.deck(release, code, measure, kind, msoa, basemap,
+                          shown_focus["codes"] if shown_focus else (),
+                          shown_focus["geography"] if shown_focus else "lsoa21"),
+                height=560, width="stretch")
 st.caption(f"Colours: {maps.PALETTE_NAME}. " + text.map_hint(chart))
 
 st.subheader("The neighbourhoods on the map")
-shown = chart.table.rename(columns=lambda c: c.replace("_", " "))
-widgets.table(shown, f"map_{code}_{release}_{measure}_{kind}.csv",
-          f"{len(chart.table):,} LSOAs; deciles: 1 = most deprived 10% in England.",
-          height=400)
+widgets.table(chart.table.rename(columns=lambda c: c.replace("_", " ")),
+              f"map_{code}_{release}_{measure}_{kind}.csv",
+              f"{len(chart.table):,} LSOAs; deciles: 1 = most deprived 10% in England. "
+              "Pick a row to outline that neighbourhood on the map and zoom to it.",
+              height=400, select_key="map_rows")
 st.download_button("Download the map as GeoJSON", data=chart.geojson,
                    file_name=f"map_{code}_{release}_{measure}_{kind}.geojson",
                    mime="application/geo+json", on_click="ignore",

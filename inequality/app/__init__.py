@@ -27,5 +27,7 @@ PAGES = (
      ":material/travel_explore:"),
     ("health_gap.py", "Health gap", "health-gap", ":material/monitor_heart:"),
     ("briefing.py", "Your area & briefing", "your-area", ":material/edit_location_alt:"),
+    ("neighbourhood.py", "Your neighbourhood", "your-neighbourhood", ":material/home_pin:"),
+    ("postcodes.py", "Postcode check", "postcode-check", ":material/list_alt:"),
     ("data.py", "Data & methods", "data-and-methods", ":material/description:"),
 )

@@ -14,10 +14,11 @@ import pandas as pd
 
 from .. import queries
 from ..etl.sources import SOURCES
+from ..geography import BOUNDARY_GEOGRAPHY
 from ..present import exports, maps, report, tables, text
 from ..queries import ENGLAND
 from ..services import briefing as briefing_service
-from ..services import custom_areas, health, hidden, summaries
+from ..services import custom_areas, health, hidden, places, summaries
 from ..services import exports as export_service
 from ..services import maps as map_service
 from .cache import cached, cached_resource, cursor
@@ -103,12 +104,26 @@ def _choropleth(con, release, area_code, measure, kind, msoa):
 choropleth = cached_resource(_choropleth)
 
 
-def _deck(con, release, area_code, measure, kind, msoa, basemap):
-    return maps.deck(choropleth(release, area_code, measure, kind, msoa), basemap=basemap)
+def _deck(con, release, area_code, measure, kind, msoa, basemap, focus, focus_geography):
+    m = choropleth(release, area_code, measure, kind, msoa)
+    if not focus:
+        return maps.deck(m, basemap=basemap)
+    geography = BOUNDARY_GEOGRAPHY[release_geography(release)]
+    codes = queries.translate_lsoas(con, list(focus), focus_geography, geography)
+    outline, _ = maps.selection_outline(m, codes)
+    return maps.deck(m, basemap=basemap, selection=outline, view=maps.focus_view(m, codes))
 
 
-deck = cached_resource(_deck)
-deck.__doc__ = "The pydeck deck (cached with its JSON, so a re-render costs nothing)."
+_deck_cached = cached_resource(_deck)
+
+
+def deck(release: str, area_code: str, measure: str, kind: str, msoa: bool, basemap: bool,
+         focus: tuple[str, ...] = (), focus_geography: str = "lsoa21"):
+    """The pydeck deck (cached with its JSON, so a re-render costs nothing); ``focus``: LSOA
+    codes (of ``focus_geography``) to outline in orange and zoom to: a place found by search
+    or a row picked in the table."""
+    return _deck_cached(release, area_code, measure, kind, msoa, basemap, tuple(focus),
+                        focus_geography)
 
 
 def selection_release(geography: str) -> str | None:
@@ -377,3 +392,56 @@ def briefing(target: tuple, release: str) -> dict:
         return _briefing_cached("custom", None, tuple(sorted(what.lsoa_codes)), what.name,
                                 release)
     return _briefing_cached(kind, what, (), None, release)
+
+
+# --- places: search, your neighbourhood, the batch postcode check -----------------------------
+
+def _search_places(con, query: str, limit: int, kinds: tuple[str, ...] | None) -> list[dict]:
+    return places.search(con, query, limit, kinds)
+
+
+_search_places_cached = cached(_search_places)
+no_match_reason = cached(places.no_match_reason)
+neighbourhood = cached(places.neighbourhood)
+
+
+def search_places(query: str, limit: int = 8, kinds: tuple[str, ...] | None = None
+                  ) -> list[dict]:
+    """Places matching what a visitor typed, best first (see
+    :func:`inequality.services.places.search`)."""
+    return _search_places_cached(query, limit, kinds)
+
+
+def _place_lsoas(con, kind: str, code: str, geography: str, lsoa21_code: str | None):
+    return places.area_lsoas(con, {"kind": kind, "code": code, "geography": geography,
+                                   "lsoa21_code": lsoa21_code})
+
+
+_place_lsoas_cached = cached(_place_lsoas)
+
+
+def place_lsoas(result: dict) -> dict:
+    """``{"geography", "codes"}``: the LSOAs that make up a search result."""
+    return _place_lsoas_cached(result["kind"], result["code"], result.get("geography"),
+                               result.get("lsoa21_code"))
+
+
+def _check_postcodes(con, inputs: tuple[str, ...]) -> dict:
+    return places.check_postcodes(con, list(inputs))
+
+
+_check_postcodes_cached = cached(_check_postcodes)
+
+
+def check_postcodes(inputs) -> dict:
+    """The batch postcode check of ``inputs`` (one row per input, in order)."""
+    return _check_postcodes_cached(tuple(inputs))
+
+
+def read_postcode_file(payload: bytes, name: str) -> list[str]:
+    return places.read_postcode_file(payload, name)
+
+
+PostcodeInputError = places.PostcodeInputError
+PlaceNotFound = places.PlaceNotFound
+MAX_POSTCODES = places.MAX_POSTCODES

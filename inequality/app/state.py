@@ -106,8 +106,93 @@ def release_picker(container=None) -> str:
     return _keep("release")
 
 
+#: Where a search result opens: places with their own summaries open as the area; smaller
+#: places open on the map (outlined and zoomed to) or as "your neighbourhood".
+_AREA_KINDS = ("country", "region", "local authority")
+_MAP_KINDS = ("ward", "neighbourhood area")
+MAP_PAGE, NEIGHBOURHOOD_PAGE = "pages/map.py", "pages/neighbourhood.py"
+
+
+def _open_place(result: dict) -> None:
+    """Open a search result (a button callback: it runs before the pickers render)."""
+    kind = result["kind"]
+    st.session_state.pop("focus", None)
+    if kind in _AREA_KINDS:
+        st.session_state["area"] = st.session_state["_keep_area"] = result["code"]
+        return
+    lad = result.get("lad24_code")
+    if lad:
+        st.session_state["area"] = st.session_state["_keep_area"] = lad
+    if kind in _MAP_KINDS:
+        lsoas = data.place_lsoas(result)
+        st.session_state["focus"] = {"code": result["code"], "label": result["label"],
+                                     "lad24_code": lad, "geography": lsoas["geography"],
+                                     "codes": tuple(lsoas["codes"])}
+        st.session_state["_goto"] = (MAP_PAGE, {"area": lad, "focus": result["code"]})
+    else:  # a postcode or an LSOA: its own neighbourhood
+        st.session_state["_goto"] = (NEIGHBOURHOOD_PAGE, {"q": result["code"]})
+
+
+def place_search(container=None) -> None:
+    """One search box for a postcode (any spelling), a town, village or neighbourhood name,
+    a ward, an authority, a region or a code. Results name their kind and council; "Open"
+    makes the choice the page's area, or shows it on the map or as "your neighbourhood"."""
+    goto = st.session_state.pop("_goto", None)
+    if goto:
+        st.switch_page(goto[0], query_params=goto[1])
+    box = container or st
+    query = box.text_input(
+        "Find a place", key="find", placeholder="A postcode, town, village, ward or "
+        "neighbourhood (e.g. TQ11 0AA, Buckfastleigh)",
+        help="Postcodes in any spelling; friendly neighbourhood names from the House of "
+             "Commons Library; wards, authorities, regions; LSOA codes and names.").strip()
+    if not query:
+        return
+    results = data.search_places(query)
+    if not results:
+        box.caption(plain(data.no_match_reason(query)))
+        return
+    left, right = box.columns([4, 1], vertical_alignment="bottom")
+    pick = left.selectbox(f"{len(results)} place(s) found", range(len(results)),
+                          format_func=lambda i: results[i]["label"], key="find_pick")
+    right.button("Open", key="find_open", icon=":material/search:", width="stretch",
+                 on_click=_open_place, args=(results[min(pick or 0, len(results) - 1)],))
+
+
+def page_url(page_file: str, **params) -> str:
+    """A link (relative to the current page) to another page with its URL state, e.g.
+    ``lsoa-map?area=E07000045&focus=E01020198``."""
+    from urllib.parse import urlencode
+
+    from . import PAGES
+
+    path = next(p for f, _t, p, _i in PAGES if f == page_file)
+    return f"{path}?{urlencode(params)}" if params else path
+
+
+def focus_on(area_code: str) -> dict | None:
+    """The place found by search (or named in the link's ``focus``) when it lies in the
+    area on screen: ``{"code", "label", "geography", "codes"}``, else None."""
+    focus = st.session_state.get("focus")
+    if focus is None and st.query_params.get("focus"):
+        wanted = st.query_params["focus"]
+        found = [r for r in data.search_places(wanted, 3, _MAP_KINDS + ("LSOA",))
+                 if r["code"] == wanted.upper()]
+        if found:
+            lsoas = data.place_lsoas(found[0])
+            focus = {"code": found[0]["code"], "label": found[0]["label"],
+                     "lad24_code": found[0].get("lad24_code"),
+                     "geography": lsoas["geography"], "codes": tuple(lsoas["codes"])}
+            st.session_state["focus"] = focus
+        else:
+            notice(f"The link asks to outline {plain(repr(wanted))}, which is not a ward, "
+                   "neighbourhood or LSOA this database knows.")
+    return focus if focus and focus.get("lad24_code") == area_code else None
+
+
 def place_and_release() -> tuple[dict, str]:
-    """The two pickers every page starts with, side by side."""
+    """The search box and the two pickers every page starts with."""
+    place_search()
     left, right = st.columns([3, 2])
     place = area_picker(left)
     release = release_picker(right)

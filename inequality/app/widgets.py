@@ -27,11 +27,12 @@ def download_csv(frame: pd.DataFrame, file_name: str, label: str = "Download CSV
 
 def table(frame: pd.DataFrame, file_name: str, caption: str | None = None,
           height: int | str = "auto", percent: tuple[str, ...] = (),
-          static: bool = False) -> None:
+          static: bool = False, select_key: str | None = None) -> None:
     """A table with its CSV download (every chart gets one, for accessibility).
 
     ``percent`` names columns holding fractions, shown as percentages (the CSV keeps the
-    fractions); ``static`` renders a plain, wrapping table for text-heavy rows.
+    fractions); ``static`` renders a plain, wrapping table for text-heavy rows;
+    ``select_key`` lets a visitor pick one row (read it from ``st.session_state[select_key]``).
     """
     if caption:
         st.caption(caption)
@@ -40,8 +41,10 @@ def table(frame: pd.DataFrame, file_name: str, caption: str | None = None,
     else:
         config = {c: st.column_config.NumberColumn(format="percent") for c in percent
                   if c in frame.columns}
+        pick = ({"key": select_key, "on_select": "rerun", "selection_mode": "single-row"}
+                if select_key else {})
         st.dataframe(frame, hide_index=True, width="stretch", height=height,
-                     column_config=config)
+                     column_config=config, **pick)
     download_csv(frame, file_name)
 
 

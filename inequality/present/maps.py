@@ -448,14 +448,26 @@ def selection_outline(m: Choropleth, codes) -> tuple[str | None, int]:
     return feature_collection(np.array([line]), [{}]), len(inside)
 
 
+def focus_view(m: Choropleth, codes, height: int = 560) -> pdk.ViewState | None:
+    """The view that fits the map's LSOAs whose code is in ``codes`` (None when it holds
+    none of them): how the map zooms to a place found by search or picked in the table."""
+    wanted = set(codes)
+    inside = [s for s, p in zip(m.shapes, m.properties) if p["code"] in wanted]
+    if not inside:
+        return None
+    west, south, east, north = shapely.total_bounds(np.array(inside))
+    return fit_view((west, south, east, north), height=height, padding=0.6)
+
+
 def deck(m: Choropleth, *, basemap: bool = False, height: int = 560,
-         selection: str | None = None) -> CompactDeck:
+         selection: str | None = None, view: pdk.ViewState | None = None) -> CompactDeck:
     """The pydeck deck for a :class:`Choropleth`.
 
     Without ``basemap`` no tiles or styles are requested at all: the LSOAs, the area outline
     and the legend stand on their own, offline. With it, CARTO's light
     basemap is drawn under the polygons when it loads. ``selection`` (GeoJSON, see
-    :func:`selection_outline`) is drawn as a thick orange line (layer id ``custom-area``).
+    :func:`selection_outline`) is drawn as a thick orange line (layer id ``custom-area``);
+    ``view`` (see :func:`focus_view`) replaces the view that fits the whole area.
     """
     raw = {"__LSOAS__": m.rows}
     fill = pdk.Layer("PolygonLayer", data="__LSOAS__", id="lsoas", pickable=True,
@@ -485,12 +497,12 @@ def deck(m: Choropleth, *, basemap: bool = False, height: int = 560,
     tooltip = {"html": m.tooltip_html,
                "style": {"backgroundColor": "#222", "color": "#fff", "fontSize": "13px"}}
     if basemap:
-        return CompactDeck(layers=layers, initial_view_state=m.view, tooltip=tooltip,
+        return CompactDeck(layers=layers, initial_view_state=view or m.view, tooltip=tooltip,
                            map_provider="carto", map_style=BASEMAP_STYLE, height=height,
                            raw=raw)
     # No map_style: pydeck then writes its "__MAP_STYLE__" sentinel, which Streamlit reads
     # as "no basemap" (map_style=None would make Streamlit fetch its own CARTO style).
-    return CompactDeck(layers=layers, initial_view_state=m.view, tooltip=tooltip,
+    return CompactDeck(layers=layers, initial_view_state=view or m.view, tooltip=tooltip,
                        map_provider=None, height=height, raw=raw)
 
 

@@ -200,3 +200,49 @@ def custom_series(places: list[tuple[dict, str, str]], years: Mapping[str, int]
                               sort=False).round(4).reset_index())
     wide.columns = [str(c) if c == "place" else f"IoD {c}" for c in wide.columns]
     return frame, wide
+
+
+# --- places ----------------------------------------------------------------------------------
+
+def neighbourhood_deciles(deciles: pd.DataFrame) -> pd.DataFrame:
+    """A neighbourhood's national decile of every index and domain by release (rows: measures
+    in the published order; columns: ``IoD <year>``); sub-domains left out. ``deciles``: the
+    ``deciles`` frame of :func:`inequality.services.places.neighbourhood`."""
+    main = deciles[deciles["kind"] != "subdomain"]
+    order = list(dict.fromkeys(main["measure"]))
+    wide = (main.assign(column="IoD " + main["year"].astype(str))
+            .pivot_table(index="measure", columns="column", values="decile", aggfunc="first")
+            .reindex(order))
+    wide.insert(0, "measure", [short_label(m) for m in wide.index])
+    return wide.reset_index(drop=True).astype({c: "Int64" for c in wide.columns
+                                               if c.startswith("IoD ")})
+
+
+def neighbourhood_positions(deciles: pd.DataFrame, authority: str) -> pd.DataFrame:
+    """Where the neighbourhood stands among its authority's neighbourhoods on the IMD, release
+    by release (1 = the authority's most deprived)."""
+    imd = deciles[deciles["measure"] == "imd"]
+    return pd.DataFrame({
+        "release": "IoD " + imd["year"].astype(str),
+        "national decile (1 = most deprived 10%)": imd["decile"].astype("Int64"),
+        f"position among {authority}'s neighbourhoods": [
+            f"{ordinal(p)} of {n}" if pd.notna(p) else "" for p, n in
+            zip(imd["authority_position"], imd["authority_lsoa_count"])],
+        "LSOA": imd["lsoa_code"] + " " + imd["lsoa_name"].fillna("")}).reset_index(drop=True)
+
+
+#: The columns of the batch postcode check a person reads first, with their headings.
+POSTCODE_COLUMNS = {"input": "you typed", "postcode": "postcode", "error": "problem",
+                    "lsoa21_code": "LSOA 2021", "lsoa21_name": "LSOA name",
+                    "msoa21_name": "neighbourhood", "ward_name": "ward",
+                    "lad24_name": "local authority", "urban_rural": "urban/rural"}
+
+
+def postcode_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """The batch check's rows, in input order, with readable headings: the place columns,
+    then every IMD and domain decile the check returns."""
+    deciles = [c for c in rows.columns if c.endswith("_decile")]
+    out = rows[[c for c in POSTCODE_COLUMNS if c in rows.columns] + deciles + ["note"]]
+    return out.rename(columns={**POSTCODE_COLUMNS, **{
+        c: c.removesuffix("_decile").replace("_", " ").replace("iod", "IoD ", 1) + " decile"
+        for c in deciles}})

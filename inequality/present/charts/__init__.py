@@ -120,3 +120,26 @@ def transition_chart(matrix: pd.DataFrame, from_label: str, to_label: str) -> al
                             alt.value("#111")),
         opacity=alt.condition(alt.datum.lsoas > 0, alt.value(1), alt.value(0)))
     return (rect + text).properties(height=380)
+
+
+def decile_grid_chart(frame: pd.DataFrame) -> alt.Chart:
+    """A neighbourhood's decile of each measure (rows) in each release (columns), coloured as
+    on the map; ``frame``: :func:`inequality.present.tables.neighbourhood_deciles`."""
+    long = frame.melt(id_vars="measure", var_name="release", value_name="decile").dropna()
+    long["decile"] = long["decile"].astype(int)
+    long["decile_label"] = long["decile"].map(decile_axis_label)
+    base = alt.Chart(long).encode(
+        x=alt.X("release:O", title=None, axis=alt.Axis(labelAngle=0, orient="top")),
+        y=alt.Y("measure:N", title=None, sort=list(frame["measure"]),
+                axis=alt.Axis(labelLimit=220)))
+    cells = base.mark_rect(stroke="#fff").encode(
+        color=alt.Color("decile_label:N", scale=decile_colour_scale(),
+                        sort=[decile_axis_label(d) for d in range(1, 11)],
+                        legend=alt.Legend(orient="bottom", columns=5, title="National decile")),
+        tooltip=[alt.Tooltip("measure:N", title="Measure"),
+                 alt.Tooltip("release:O", title="Release"),
+                 alt.Tooltip("decile_label:N", title="Decile")])
+    labels = base.mark_text(fontSize=13).encode(
+        text="decile:Q",
+        color=alt.condition(alt.datum.decile <= 5, alt.value("#fff"), alt.value("#111")))
+    return (cells + labels).properties(height=30 * len(frame))
