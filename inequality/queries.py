@@ -112,7 +112,9 @@ def lsoa_values(con: Con, release: str, area_code: str | None = None) -> pd.Data
     """Every LSOA of an area in one release, wide: one row per LSOA.
 
     Columns: ``lsoa_code, lsoa_name, lad24_code, lad24_name, region_code, ward_name, msoa_name,
-    ruc_code, ruc_name, urban_rural, published_lad_code, published_lad_name`` then
+    ruc_code, ruc_name, urban_rural, published_lad_code, published_lad_name,
+    msoa_friendly_name`` (the House of Commons Library's name, e.g. "Ashburton &
+    Buckfastleigh") then
     ``<measure>_score``, ``<measure>_rank``, ``<measure>_decile`` for every measure the
     release holds, then the population columns (``pop_total`` ...).
     """
@@ -121,7 +123,7 @@ def lsoa_values(con: Con, release: str, area_code: str | None = None) -> pd.Data
         SELECT l.lsoa_code, l.lsoa_name, l.lad24_code, l.lad24_name, l.region_code,
                l.region_name, l.ward_code, l.ward_name, l.msoa_code, l.msoa_name, l.ruc_code,
                l.ruc_name, l.urban_rural, i.lad_code AS published_lad_code,
-               i.lad_name AS published_lad_name,
+               i.lad_name AS published_lad_name, mn.name AS msoa_friendly_name,
                p.total AS pop_total, p.children_0_15 AS pop_children_0_15,
                p.age_16_59 AS pop_age_16_59, p.older_60_plus AS pop_older_60_plus,
                p.working_age AS pop_working_age
@@ -129,6 +131,8 @@ def lsoa_values(con: Con, release: str, area_code: str | None = None) -> pd.Data
         JOIN release r ON r.release = i.release
         JOIN lsoa l ON l.geography = r.geography AND l.lsoa_code = i.lsoa_code
         LEFT JOIN population p ON p.release = i.release AND p.lsoa_code = i.lsoa_code
+        LEFT JOIN msoa_names mn ON mn.geography = 'msoa' || substr(l.geography, 5)
+                               AND mn.msoa_code = l.msoa_code
         WHERE i.release = ? AND {cond}
         ORDER BY l.lsoa_code""", [release, *params])
     long = _df(con, f"""

@@ -268,7 +268,8 @@ if area is not None:
             st.caption("None of the area's neighbourhoods is flagged.")
         else:
             widgets.table(flat.rename(columns={
-                "lsoa_code": "LSOA", "lsoa_name": "name", "ward_name": "ward",
+                "lsoa_code": "LSOA", "lsoa_name": "name", "msoa_friendly_name": "neighbourhood",
+                "ward_name": "ward",
                 "ruc_class": "rural-urban class", "imd_decile": "IMD decile",
                 "local_decile": "decile within the area"}),
                 f"area_hidden_{stem}_{release}.csv", "Reasons are separated by |.", height=300)

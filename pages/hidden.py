@@ -134,7 +134,8 @@ shown_tags = st.multiselect("Show neighbourhoods flagged because they are", list
 flat = hidden.flagged_csv_frame(rep)
 keep = rep["flagged"]["reason_tags"].map(lambda ts: any(t in shown_tags for t in ts))
 flat = flat[keep.to_numpy()].reset_index(drop=True)
-widgets.table(flat.rename(columns={"lsoa_code": "LSOA", "lsoa_name": "name", "ward_name": "ward",
+widgets.table(flat.rename(columns={"lsoa_code": "LSOA", "lsoa_name": "name",
+                               "msoa_friendly_name": "neighbourhood", "ward_name": "ward",
                                "ruc_class": "rural-urban class", "imd_decile": "IMD decile",
                                "local_decile": "decile within the place",
                                "lisa_quadrant": "Local Moran quadrant (IMD)",

@@ -97,7 +97,9 @@ def reasons_markdown(flagged: pd.DataFrame) -> str:
     """A Markdown list of flagged LSOAs, each with its ward, rural-urban class, IMD decile and
     every reason (for the "every reason in full" views)."""
     return "\n".join(
-        f"- **{r.lsoa_name}** ({r.lsoa_code}), {r.ward_name or 'no ward'} ward, "
+        f"- **{r.lsoa_name}** ({r.lsoa_code})"
+        + (f" in {r.msoa_friendly_name}" if getattr(r, "msoa_friendly_name", None) else "")
+        + f", {r.ward_name or 'no ward'} ward, "
         f"{r.ruc_class or 'no rural-urban class'}, IMD decile {r.imd_decile}:\n"
         + "\n".join(f"    - {reason}" for reason in r.reasons)
         for r in flagged.itertuples())

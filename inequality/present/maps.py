@@ -344,9 +344,11 @@ def choropleth(data: MapData) -> Choropleth:
     if england:
         notes.append("England-wide view: simplified boundaries (about 100 m) and a short "
                      "tooltip; pick an authority or region for every domain's decile.")
-    table_cols = ["lsoa_code", "lsoa_name", column] + [f"{m}_decile" for m in profile
-                                                      if f"{m}_decile" != column]
-    table = data.values[table_cols].reset_index(drop=True)
+    friendly = ["msoa_friendly_name"] if "msoa_friendly_name" in data.values.columns else []
+    table_cols = ["lsoa_code", "lsoa_name", *friendly, column] + [
+        f"{m}_decile" for m in profile if f"{m}_decile" != column]
+    table = (data.values[table_cols].reset_index(drop=True)
+             .rename(columns={"msoa_friendly_name": "neighbourhood"}))
     if data.geography == "lsoa01":
         table["on_map"] = table["lsoa_code"].isin(values["lsoa_code"])
     return Choropleth(
@@ -364,7 +366,11 @@ def _properties(values: pd.DataFrame, column: str, kind: str, measure: str, n_na
                 ) -> list[dict]:
     """Per-feature properties: code, name, value (number and text), colour, domain deciles;
     ``minimal`` (England) keeps only code, name, the value's text and the colour."""
-    names = values["lsoa_name"].fillna(values["lsoa_code"]).tolist()
+    names = values["lsoa_name"].fillna(values["lsoa_code"])
+    if "msoa_friendly_name" in values.columns:  # "Teignbridge 017D, Ashburton & Buckfastleigh"
+        friendly = values["msoa_friendly_name"]
+        names = names.where(friendly.isna(), names + ", " + friendly.astype(str))
+    names = names.tolist()
     raw = values[column].astype("float64").tolist()
     out = []
     deciles = {m: values[f"{m}_decile"].tolist() for m in profile}

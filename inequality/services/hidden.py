@@ -655,14 +655,15 @@ def _join(items: list[str]) -> str:
 
 FLAGGED_COLUMNS = ["lsoa_code", "lsoa_name", "ward_name", "ruc_class", "imd_decile", "reasons",
                    "lisa_quadrant", "lisa_p", "lisa_q", "local_decile", "reason_tags",
-                   "ruc_code", "urban_rural", "lisa_q_england"]
+                   "ruc_code", "urban_rural", "lisa_q_england", "msoa_friendly_name"]
 
 
 def flagged_table(lsoas: pd.DataFrame) -> pd.DataFrame:
     """The flagged LSOAs of a report's ``lsoas`` frame, strongest evidence first (weights of
     :data:`REASON_TAGS` summed), then most deprived: ``lsoa_code, lsoa_name, ward_name,
     ruc_class, imd_decile, reasons (list), lisa_quadrant, lisa_p, lisa_q, local_decile,
-    reason_tags (list), ruc_code, urban_rural, lisa_q_england`` (the LISA columns are the
+    reason_tags (list), ruc_code, urban_rural, lisa_q_england, msoa_friendly_name`` (the
+    neighbourhood's House of Commons Library name; the LISA columns are the
     IMD's; ``lisa_q`` over the place's LSOAs, ``lisa_q_england`` over England's)."""
     part = lsoas[lsoas["reasons"].map(bool)].copy()
     part["_weight"] = part["reason_tags"].map(lambda t: sum(REASON_TAGS[x][1] for x in t))
