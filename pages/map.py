@@ -10,7 +10,7 @@ cache.require_db()
 widgets.page_header("Map of neighbourhood deprivation",
                 "Each shape is a neighbourhood (LSOA, about 1,500 residents). "
                 + text.DECILE_NOTE)
-place, release = state.place_and_release()
+place, release = state.place_and_release(on_map=True)
 left, right = st.columns([3, 2])
 measure, kind, row = state.measure_picker(release, left)
 msoa = state.url_toggle("msoa", "Show MSOA outlines", "Middle-layer Super Output Areas, groups "

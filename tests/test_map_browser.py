@@ -167,3 +167,59 @@ def test_map_page_draws_polygons(app_url, browser):
         "return performance.getEntriesByType('resource').map(e => new URL(e.name).host)")
     outside = {h for h in hosts if h and not h.startswith(("127.0.0.1", "localhost"))}
     assert not outside, f"the page fetched from {sorted(outside)}"
+
+
+def _orange_pixels(png: bytes) -> int:
+    """Pixels of the orange outline a found place gets (maps.deck ``selection``)."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    return sum(1 for r, g, b in image.getdata() if r > 220 and 60 < g < 130 and b < 60)
+
+
+def test_a_postcode_typed_on_the_map_is_outlined_and_zoomed_to(app_url, browser, fixture_db):
+    import duckdb
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        postcode, lsoa = con.execute(
+            "SELECT p.postcode, p.lsoa21_code FROM postcode p JOIN lsoa l ON l.geography = "
+            "'lsoa21' AND l.lsoa_code = p.lsoa21_code WHERE l.lad24_code = 'E06000001' "
+            "ORDER BY 1 LIMIT 1").fetchone()
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    browser.get(f"{app_url}/lsoa-map?area=E06000001&release=iod2025&measure=imd&value=decile")
+    # Streamlit redraws elements on every rerun: a found element can go stale, so retry.
+    wait = WebDriverWait(browser, DRAW_TIMEOUT, poll_frequency=0.5,
+                         ignored_exceptions=(StaleElementReferenceException,))
+
+    def canvas(d):
+        found = d.find_elements(By.CSS_SELECTOR,
+                                "[data-testid='stDeckGlJsonChart'] canvas#deckgl-overlay")
+        return found[0] if found else False
+
+    wait.until(lambda d: canvas(d) and _coloured_pixels(canvas(d).screenshot_as_png)[0] > 0)
+    assert _orange_pixels(canvas(browser).screenshot_as_png) < 20  # nothing outlined yet
+
+    box = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR,
+                                               "input[aria-label='Find a place']"))[0]
+    box.send_keys(postcode.lower().replace(" ", ""), Keys.ENTER)
+
+    def click_open(d) -> bool:
+        buttons = d.find_elements(By.XPATH, "//button[.//p[normalize-space()='Open']]")
+        if buttons and buttons[0].is_enabled():
+            buttons[0].click()
+            return True
+        return False
+
+    wait.until(click_open)
+    wait.until(lambda d: "focus=" in d.current_url)
+    try:
+        wait.until(lambda d: canvas(d) and _orange_pixels(canvas(d).screenshot_as_png) > 200)
+    finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        browser.save_screenshot(str(ARTIFACTS / "map_postcode.png"))
+    assert "Outlined in orange and zoomed to" in browser.page_source
+    assert lsoa in browser.page_source or postcode in browser.page_source

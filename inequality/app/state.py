@@ -113,8 +113,9 @@ _MAP_KINDS = ("ward", "neighbourhood area")
 MAP_PAGE, NEIGHBOURHOOD_PAGE = "pages/map.py", "pages/neighbourhood.py"
 
 
-def _open_place(result: dict) -> None:
-    """Open a search result (a button callback: it runs before the pickers render)."""
+def _open_place(result: dict, on_map: bool = False) -> None:
+    """Open a search result (a button callback: it runs before the pickers render); on the
+    map, a postcode or LSOA is outlined there too instead of opening its own page."""
     kind = result["kind"]
     st.session_state.pop("focus", None)
     if kind in _AREA_KINDS:
@@ -123,7 +124,7 @@ def _open_place(result: dict) -> None:
     lad = result.get("lad24_code")
     if lad:
         st.session_state["area"] = st.session_state["_keep_area"] = lad
-    if kind in _MAP_KINDS:
+    if kind in _MAP_KINDS or on_map:
         lsoas = data.place_lsoas(result)
         st.session_state["focus"] = {"code": result["code"], "label": result["label"],
                                      "lad24_code": lad, "geography": lsoas["geography"],
@@ -133,7 +134,7 @@ def _open_place(result: dict) -> None:
         st.session_state["_goto"] = (NEIGHBOURHOOD_PAGE, {"q": result["code"]})
 
 
-def place_search(container=None) -> None:
+def place_search(container=None, on_map: bool = False) -> None:
     """One search box for a postcode (any spelling), a town, village or neighbourhood name,
     a ward, an authority, a region or a code. Results name their kind and council; "Open"
     makes the choice the page's area, or shows it on the map or as "your neighbourhood"."""
@@ -156,7 +157,8 @@ def place_search(container=None) -> None:
     pick = left.selectbox(f"{len(results)} place(s) found", range(len(results)),
                           format_func=lambda i: results[i]["label"], key="find_pick")
     right.button("Open", key="find_open", icon=":material/search:", width="stretch",
-                 on_click=_open_place, args=(results[min(pick or 0, len(results) - 1)],))
+                 on_click=_open_place,
+                 args=(results[min(pick or 0, len(results) - 1)], on_map))
 
 
 def page_url(page_file: str, **params) -> str:
@@ -176,7 +178,7 @@ def focus_on(area_code: str) -> dict | None:
     focus = st.session_state.get("focus")
     if focus is None and st.query_params.get("focus"):
         wanted = st.query_params["focus"]
-        found = [r for r in data.search_places(wanted, 3, _MAP_KINDS + ("LSOA",))
+        found = [r for r in data.search_places(wanted, 3, _MAP_KINDS + ("LSOA", "postcode"))
                  if r["code"] == wanted.upper()]
         if found:
             lsoas = data.place_lsoas(found[0])
@@ -190,9 +192,10 @@ def focus_on(area_code: str) -> dict | None:
     return focus if focus and focus.get("lad24_code") == area_code else None
 
 
-def place_and_release() -> tuple[dict, str]:
-    """The search box and the two pickers every page starts with."""
-    place_search()
+def place_and_release(on_map: bool = False) -> tuple[dict, str]:
+    """The search box and the two pickers every page starts with (``on_map``: the map page,
+    where a place found is outlined on the map)."""
+    place_search(on_map=on_map)
     left, right = st.columns([3, 2])
     place = area_picker(left)
     release = release_picker(right)
