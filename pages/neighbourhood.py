@@ -47,7 +47,9 @@ grid = tables.neighbourhood_deciles(deciles)
 widgets.chart(charts.decile_grid_chart(grid))
 widgets.table(grid, f"neighbourhood_{lsoa['lsoa_code']}.csv",
               "National decile of each measure (1 = most deprived 10%). Older releases are "
-              "on the 2001 and 2011 neighbourhoods this one came from (ONS best-fit lookups).")
+              "on the 2001 and 2011 neighbourhoods this one came from (ONS best-fit lookups). "
+              "A dash: the release's file as loaded has no decile for that measure (see Data "
+              "& methods).")
 st.subheader(f"Within {lsoa['lad24_name']}")
 widgets.table(tables.neighbourhood_positions(deciles, lsoa["lad24_name"]),
               f"neighbourhood_{lsoa['lsoa_code']}_in_authority.csv",

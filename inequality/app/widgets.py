@@ -44,7 +44,7 @@ def table(frame: pd.DataFrame, file_name: str, caption: str | None = None,
         pick = ({"key": select_key, "on_select": "rerun", "selection_mode": "single-row"}
                 if select_key else {})
         st.dataframe(frame, hide_index=True, width="stretch", height=height,
-                     column_config=config, **pick)
+                     column_config=config, placeholder="–", **pick)
     download_csv(frame, file_name)
 
 

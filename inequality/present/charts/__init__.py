@@ -135,7 +135,8 @@ def decile_grid_chart(frame: pd.DataFrame) -> alt.Chart:
     cells = base.mark_rect(stroke="#fff").encode(
         color=alt.Color("decile_label:N", scale=decile_colour_scale(),
                         sort=[decile_axis_label(d) for d in range(1, 11)],
-                        legend=alt.Legend(orient="bottom", columns=5, title="National decile")),
+                        legend=alt.Legend(orient="bottom", columns=3, labelLimit=140,
+                                          title="National decile")),
         tooltip=[alt.Tooltip("measure:N", title="Measure"),
                  alt.Tooltip("release:O", title="Release"),
                  alt.Tooltip("decile_label:N", title="Decile")])
