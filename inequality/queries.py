@@ -730,3 +730,10 @@ def source_missing_columns(con: Con, source_id: str) -> list[str] | None:
     row = con.execute("SELECT missing_columns FROM load_log WHERE source_id = ? "
                       "AND status = 'loaded'", [source_id]).fetchall()
     return list(row[0][0] or []) if row else None
+
+
+def msoa_friendly_names(con: Con, geography: str, codes: list[str]) -> pd.DataFrame:
+    """The House of Commons Library names of MSOAs (``msoa_code, name``) of one vintage."""
+    return _df(con, "SELECT msoa_code, name FROM msoa_names WHERE geography = ? "
+                    "AND msoa_code IN (SELECT unnest(?::VARCHAR[])) ORDER BY 1",
+               [geography, list(codes)])

@@ -13,8 +13,10 @@ widgets.page_header("Map of neighbourhood deprivation",
 place, release = state.place_and_release(on_map=True)
 left, right = st.columns([3, 2])
 measure, kind, row = state.measure_picker(release, left)
-msoa = state.url_toggle("msoa", "Show MSOA outlines", "Middle-layer Super Output Areas, groups "
-                      "of about five LSOAs.", right)
+msoa = state.url_toggle("msoa", "Show neighbourhood names and MSOA outlines",
+                        "Middle-layer Super Output Areas (groups of about five LSOAs) with their "
+                        "House of Commons Library names, such as Ashburton & Buckfastleigh: "
+                        "the names grow as you zoom in, and nothing is fetched.", right)
 basemap = state.url_toggle("basemap", "Show basemap (needs internet)", "Streets and places "
                          "from CARTO under the shapes. Off: nothing is fetched from the "
                          "internet and the map still reads on its own.", right)

@@ -303,6 +303,7 @@ class Choropleth:
     tooltip_html: str
     outline: str | None = None
     msoa: str | None = None
+    msoa_labels: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
     shapes: np.ndarray | None = None
@@ -357,7 +358,8 @@ def choropleth(data: MapData) -> Choropleth:
         rows=polygon_rows(shapes, props), feature_count=len(props), legend=legend,
         view=fit_view(bounds),
         tooltip_html=_tooltip(data.measure_label, kind, profile, data.labels),
-        outline=outline, msoa=msoa_lines(data.msoa), notes=notes, table=table,
+        outline=outline, msoa=msoa_lines(data.msoa), msoa_labels=msoa_labels(data.msoa),
+        notes=notes, table=table,
         shapes=shapes, properties=props)
 
 
@@ -410,6 +412,30 @@ def msoa_lines(msoa: pd.DataFrame | None) -> str | None:
     lines = shapely.boundary(_shapes(msoa["wkb"]))
     return feature_collection(lines, [{"code": c, "name": n}
                                       for c, n in zip(msoa["code"], msoa["name"])])
+
+
+def msoa_labels(msoa: pd.DataFrame | None) -> list[dict]:
+    """Name labels for MSOAs (``code, label, wkb`` and bounds): each at a point inside its
+    MSOA, sized in metres so that it fits the MSOA's width. Labels then grow and shrink with
+    the zoom and never overlap a neighbour's: too small to read at England's scale, legible
+    over a town, the context a basemap would give, drawn offline.
+
+    >>> frame = pd.DataFrame({"code": ["E02004217"], "label": ["Ashburton & Buckfastleigh"],
+    ...     "wkb": [shapely.to_wkb(shapely.box(-3.85, 50.45, -3.70, 50.52))],
+    ...     "min_lon": [-3.85], "max_lon": [-3.70], "min_lat": [50.45], "max_lat": [50.52]})
+    >>> label = msoa_labels(frame)[0]
+    >>> label["t"], 200 < label["s"] < 800
+    ('Ashburton & Buckfastleigh', True)
+    """
+    if msoa is None or "label" not in msoa.columns:
+        return []
+    named = msoa[msoa["label"].notna()]
+    points = shapely.point_on_surface(_shapes(named["wkb"]))
+    mid_lat = np.radians((named["min_lat"] + named["max_lat"]) / 2)
+    width_m = (named["max_lon"] - named["min_lon"]) * 111_320 * np.cos(mid_lat)
+    size = np.clip(width_m / (0.55 * named["label"].str.len()), 40, 1200)
+    return [{"p": [round(pt.x, _DECIMALS), round(pt.y, _DECIMALS)], "t": t, "s": round(float(z))}
+            for pt, t, z in zip(points, named["label"], size)]
 
 
 # --- the deck ------------------------------------------------------------------------------
@@ -487,6 +513,14 @@ def deck(m: Choropleth, *, basemap: bool = False, height: int = 560,
         layers.append(pdk.Layer("GeoJsonLayer", data="__MSOA__", id="msoa", stroked=True,
                                 filled=False, get_line_color=[90, 90, 90, 220],
                                 line_width_min_pixels=1.2, pickable=False))
+    if m.msoa_labels:
+        layers.append(pdk.Layer("TextLayer", data=m.msoa_labels, id="msoa-names",
+                                get_position="p", get_text="t", get_size="s",
+                                size_units="meters", size_max_pixels=22,
+                                get_color=[20, 20, 20, 235], font_family="DejaVu Sans, sans-serif",
+                                outline_width=3, outline_color=[255, 255, 255, 220],
+                                font_settings={"sdf": True},
+                                pickable=False))
     if m.outline:
         raw["__OUTLINE__"] = m.outline
         layers += [pdk.Layer("GeoJsonLayer", data="__OUTLINE__", id="outline-halo",

@@ -140,15 +140,19 @@ def measure_labels(con: Con) -> dict[str, str]:
 
 
 def msoa_geometries(con: Con, geography: str, area_code: str) -> pd.DataFrame | None:
-    """The MSOAs an area's LSOAs belong to (``code, name, wkb``, display geometry); None for
-    2001 LSOAs or an area with none."""
+    """The MSOAs an area's LSOAs belong to (``code, name, wkb``, display geometry, bounds and
+    ``label``, the House of Commons Library name); None for 2001 LSOAs or an area with
+    none."""
     msoa_geo = MSOA_GEOGRAPHY.get(geography)
     if msoa_geo is None:
         return None
     codes = queries.msoa_codes(con, geography, area_code)
     if not codes:
         return None
-    return queries.geometries(con, msoa_geo, codes, "display")
+    shapes = queries.geometries(con, msoa_geo, codes, "display")
+    friendly = queries.msoa_friendly_names(con, msoa_geo, codes)
+    return shapes.merge(friendly.rename(columns={"msoa_code": "code", "name": "label"}),
+                        on="code", how="left")
 
 
 def boundary_geography(con: Con, release: str) -> tuple[str, str]:
