@@ -93,3 +93,16 @@ def test_the_postcode_page_checks_a_list_in_order(app_db, hartlepool_postcode):
     assert list(table["you typed"]) == pasted.splitlines()
     assert table["postcode"].iloc[0] == postcode
     assert table["problem"].isna().iloc[0] and table["problem"].iloc[1]
+
+
+def test_the_map_names_neighbourhoods_with_the_msoa_outlines(app_db, fixture_db):
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        names = {r[0] for r in con.execute(
+            "SELECT n.name FROM msoa_names n JOIN lsoa l ON l.geography = 'lsoa21' AND "
+            "l.msoa_code = n.msoa_code AND n.geography = 'msoa21' WHERE l.lad24_code = ?",
+            [HARTLEPOOL]).fetchall()}
+    spec = json.loads(ok(run_page("pages/map.py", area=HARTLEPOOL, release="iod2025", msoa="1"))
+                      .get("deck_gl_json_chart")[0].proto.json)
+    labels = next(layer for layer in spec["layers"] if layer["id"] == "msoa-names")
+    assert {d["t"] for d in labels["data"]} == names and len(names) > 3
+    assert labels["sizeUnits"] == "meters" and labels["fontFamily"].startswith("DejaVu")

@@ -516,8 +516,9 @@ def deck(m: Choropleth, *, basemap: bool = False, height: int = 560,
     if m.msoa_labels:
         layers.append(pdk.Layer("TextLayer", data=m.msoa_labels, id="msoa-names",
                                 get_position="p", get_text="t", get_size="s",
-                                size_units="meters", size_max_pixels=22,
-                                get_color=[20, 20, 20, 235], font_family="DejaVu Sans, sans-serif",
+                                size_units=pdk.types.String("meters"), size_max_pixels=22,
+                                get_color=[20, 20, 20, 235],
+                                font_family=pdk.types.String("DejaVu Sans, sans-serif"),
                                 outline_width=3, outline_color=[255, 255, 255, 220],
                                 font_settings={"sdf": True},
                                 pickable=False))
