@@ -355,7 +355,8 @@ def cmd_report(args: argparse.Namespace) -> int:
             area = args.area if args.lsoas or not args.area else _area_code(
                 con, args.area, _AREA_KINDS + ("ward",))
             place = briefing.resolve(con, area, args.lsoas, args.name)
-            written = report.write_report(briefing.gather(con, place, args.release), args.out)
+            written = report.write_report(briefing.gather(con, place, args.release), args.out,
+                                          annex=args.annex)
         except (briefing.ReportError, custom_areas.CustomAreaError) as exc:
             raise UsageError(str(exc)) from exc
     print(f"wrote {args.out}: {written['title']} ({written['release_label']})")
@@ -603,6 +604,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--lsoas", nargs="+", metavar="CODE", help="a custom area's LSOA codes")
     r.add_argument("--name", help="title for a custom area or ward")
     r.add_argument("--out", type=Path, required=True, metavar="FILE.html|FILE.pdf")
+    r.add_argument("--annex", action="store_true",
+                   help="add the annex after the one-page briefing: change over time, the "
+                        "health gap, hidden deprivation and every flagged neighbourhood, "
+                        "sources and methods")
     r.set_defaults(func=cmd_report)
 
     f = sub.add_parser("find", parents=[common],

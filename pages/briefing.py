@@ -95,7 +95,8 @@ else:
         try:
             opened = data.custom_from_json(saved.getvalue())
         except lib.CustomAreaError as exc:
-            st.error(f"This file could not be opened as an area: {text.plain(exc)}.", icon=":material/error:")
+            st.error(f"This file could not be opened as an area: {text.plain(exc)}.",
+                     icon=":material/error:")
         else:
             state.set_custom_area(opened)
             st.session_state["brief_name"] = opened.name
@@ -209,7 +210,8 @@ if area is not None:
         st.subheader("Headline measures beside its authority and England")
         widgets.table(tables.custom_measures_table(summary, home_summary, england),
                   f"area_summary_{stem}_{release}.csv", static=True)
-        domains = tables.custom_domains_table(summary, home_summary, data.measures(summary["release"]))
+        domains = tables.custom_domains_table(summary, home_summary,
+                                              data.measures(summary["release"]))
         if not domains.empty:
             st.subheader("Every domain")
             widgets.table(domains, f"area_domains_{stem}_{release}.csv",
@@ -329,17 +331,26 @@ result = st.session_state.get("brief_result")
 if result and result["spec"] == spec:
     with st.container(border=True):
         st.subheader(text.plain(result["title"]))
-        st.caption(f"{result['release_label']}. Key sentences of the briefing:")
-        st.markdown("\n".join(f"- {text.plain(line)}" for line in result["sentences"]
-                              + result["hidden_sentences"] + result["health_sentences"]))
+        st.caption(f"{result['release_label']}. Key points of the briefing, the most striking "
+                   "first (the one-page PDF holds the first six):")
+        st.markdown("\n".join(f"- {text.plain(line)}" for line in result["key_points"]))
         if result["health_sentences"] and result["health_name"] != result["name"]:
-            st.caption(f"Health figures are for {text.plain(result['health_name'])}, the home authority.")
-        left, right = st.columns(2)
-        left.download_button("Download the briefing (PDF)", data=result["pdf"],
+            st.caption(f"Health figures are for {text.plain(result['health_name'])}, the home "
+                       "authority.")
+        left, middle, right = st.columns(3)
+        left.download_button("One-page briefing (PDF)", data=result["pdf"],
                              file_name=f"{result['file_stem']}.pdf", mime="application/pdf",
                              on_click="ignore", icon=":material/picture_as_pdf:",
                              key="brief_dl_pdf", type="primary", width="stretch")
-        right.download_button("Download the briefing (HTML)", data=result["html"],
+        middle.download_button("With the annex (PDF)", data=result["annex_pdf"],
+                               file_name=f"{result['file_stem']}_with_annex.pdf",
+                               mime="application/pdf", on_click="ignore",
+                               icon=":material/library_books:", key="brief_dl_annex",
+                               width="stretch",
+                               help="The one page, then change over time, the health gap, "
+                                    "hidden deprivation with every flagged neighbourhood, "
+                                    "sources and methods.")
+        right.download_button("One-page briefing (HTML)", data=result["html"],
                               file_name=f"{result['file_stem']}.html", mime="text/html",
                               on_click="ignore", icon=":material/html:", key="brief_dl_html",
                               width="stretch")

@@ -284,10 +284,11 @@ def test_older_releases_run_for_a_custom_area(app_db, rutland_codes):
 
 def make_briefing(at: AppTest, target: str) -> dict:
     ok(at.selectbox(key="brief_target").set_value(target).run())
-    assert "Download the briefing (PDF)" not in downloads(at)  # built on click only
+    assert "One-page briefing (PDF)" not in downloads(at)  # built on click only
     ok(at.button(key="brief_make").click().run())
     assert not at.error, [e.value for e in at.error]
-    assert {"Download the briefing (PDF)", "Download the briefing (HTML)"} <= set(downloads(at))
+    assert {"One-page briefing (PDF)", "With the annex (PDF)",
+            "One-page briefing (HTML)"} <= set(downloads(at))
     return at.session_state["brief_result"]
 
 
@@ -300,9 +301,9 @@ def test_briefing_for_the_authority_gives_html_and_pdf(app_db):
     assert "In the IoD 2019" in texts(at)  # its key sentences are on the page
     # still offered after another rerun, and withdrawn when the place changes
     ok(at.radio(key="brief_method").set_value("codes").run())
-    assert "Download the briefing (PDF)" in downloads(at)
+    assert "One-page briefing (PDF)" in downloads(at)
     ok(at.selectbox(key="brief_target").set_value(f"ward:{first_ward(app_db)}").run())
-    assert "Download the briefing (PDF)" not in downloads(at)
+    assert "One-page briefing (PDF)" not in downloads(at)
     assert "made earlier was for another place" in texts(at)
 
 

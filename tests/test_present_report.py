@@ -124,9 +124,10 @@ def test_briefing_is_written_from_the_figures_alone(fixture_db, tmp_path):
         "58 neighbourhoods")
     assert b["tracking"]["table"].loc["Hartlepool", 2019] == pytest.approx(
         round(100 * f["tracking"]["releases"]["iod2019"]["shares"]["1"], 1))
-    assert [m["label"] for m in b["measures"]] == [m.briefing_label for m in SUMMARY_MEASURES.values()]
+    assert [m["label"] for m in b["measures"]] == [
+        m.briefing_label for m in SUMMARY_MEASURES.values()]
     out = tmp_path / "h.html"
-    assert report.write_report(f, out)["title"] == b["title"]
+    assert report.write_report(f, out, annex=True)["title"] == b["title"]
     html = out.read_text()
     assert html.count('<img src="data:image/png;base64,') == 2
     assert 'alt="Map of the 58 neighbourhoods (LSOAs) of Hartlepool, IoD 2019' in html
@@ -145,3 +146,31 @@ def test_briefing_table_names_both_ranks_and_marks_estimates():
     assert "64th of 317 among the local authorities of the IoD 2019 as MHCLG publishes it" \
         in sentences[0]
     assert "estimated from the published income domain rate" in sentences[1]
+
+
+def test_key_points_lead_with_the_most_striking():
+    summary = {"release": "iod2019", "lsoa_count": 94, "area_code": "E06000009",
+               "prop_most_deprived_10": 0.415, "avg_score": 45.0, "rank_basis": "current",
+               "ranks_published": {"avg_score": 1, "prop_most_deprived_10": 6},
+               "n_published": 317, "ranks_current": {}, "n_current": 296, "unavailable": {}}
+    tracking = {"releases": {
+        "iod2015": {"shares": {"1": 0.383}, "geography": "lsoa11"},
+        "iod2019": {"shares": {"1": 0.415}, "geography": "lsoa11"}}}
+    points = report.key_points("Blackpool", summary, tracking, {"avg_score": 21.7},
+                               ["22% of the income-deprived live outside the most deprived"],
+                               ["Healthy life expectancy for men was 50.9 years"])
+    assert points[0].startswith("On average IMD score Blackpool ranks 1st of 317")
+    assert points[1].startswith("In the IoD 2019, 41.5%")
+    assert points[-1].startswith("Healthy life expectancy")
+
+
+def test_a_rural_place_does_not_lead_with_none_in_the_most_deprived_tenth():
+    summary = {"release": "iod2019", "lsoa_count": 10, "area_code": None,
+               "prop_most_deprived_10": 0.0, "unavailable": {}}
+    tracking = {"releases": {"iod2015": {"shares": {"1": 0.0}, "geography": "lsoa11"},
+                             "iod2019": {"shares": {"1": 0.0}, "geography": "lsoa11"}}}
+    points = report.key_points("Buckfastleigh", summary, tracking, {},
+                               ["3 neighbourhoods are in the most deprived 20% for barriers"],
+                               [])
+    assert points[0].startswith("3 neighbourhoods")
+    assert "none of" in points[-2] and "was unchanged" in points[-1]

@@ -26,10 +26,51 @@ def test_report_cli_writes_html(fixture_db, tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     html = out.read_text()
     assert "Hartlepool: deprivation and health briefing" in html
-    assert html.count('<img src="data:image/png;base64,') == 2
+    assert html.count('<img src="data:image/png;base64,') == 1  # the map; the rest: annex
     assert 'alt="Map of the 58 neighbourhoods' in html
     assert "Open Government Licence" in html and "IoD 2019" in html
-    assert "relative measure" in html
+    assert "relative measure" not in html and "annex" in html
+    annexed = tmp_path / "hartlepool_annex.html"
+    assert main(["report", "hartlepool", "--release", "iod2019", "--db", str(fixture_db),
+                 "--out", str(annexed), "--annex"]) == 0
+    full = annexed.read_text()
+    assert full.count('<img src="data:image/png;base64,') == 2
+    assert "relative measure" in full and "Sources and licence" in full
+
+
+def _pdf_pages_and_text(path) -> tuple[int, str]:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    pages = int(next(line.split()[-1] for line in info.stdout.splitlines()
+                     if line.startswith("Pages:")))
+    words = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                           check=True).stdout
+    return pages, words
+
+
+@pytest.mark.parametrize("args", [["E06000001"], ["E06000017"], ["E05012180"],
+                                  ["Our patch & more", "--lsoas"]],
+                         ids=["authority", "rural authority", "ward", "custom area"])
+def test_the_briefing_is_one_page_and_the_annex_follows(fixture_db, con, tmp_path, args):
+    if not (shutil.which("pdfinfo") and shutil.which("pdftotext")):
+        pytest.skip("pdfinfo/pdftotext (Debian poppler-utils) not installed")
+    if args[-1] == "--lsoas":
+        args = args + [r[0] for r in con.execute(
+            "SELECT lsoa_code FROM lsoa WHERE geography = 'lsoa21' AND "
+            "lad24_code = 'E06000017' ORDER BY 1 LIMIT 6").fetchall()]
+    elif args[0].startswith("E05"):
+        ward = con.execute("SELECT min(ward_code) FROM lsoa WHERE geography = 'lsoa21' AND "
+                           "lad24_code = 'E06000001'").fetchone()[0]
+        args = [ward]
+    one, annexed = tmp_path / "one.pdf", tmp_path / "annex.pdf"
+    assert main(["report", *args, "--db", str(fixture_db), "--out", str(one)]) == 0
+    assert main(["report", *args, "--db", str(fixture_db), "--out", str(annexed),
+                 "--annex"]) == 0
+    pages, words = _pdf_pages_and_text(one)
+    assert pages == 1, f"the briefing runs to {pages} pages"
+    assert "Key points" in words and "Headline measures" in words
+    assert not any(e in words for e in ("&amp;", "&#39;", "&quot;", "&lt;"))
+    annex_pages, annex_words = _pdf_pages_and_text(annexed)
+    assert annex_pages > 1 and "Sources and licence" in annex_words
 
 
 def test_report_cli_writes_a_pdf_that_renders(fixture_db, tmp_path, capsys):

@@ -21,13 +21,13 @@ note, never an error.
 #: it (multipage v1), so ``/map`` would open a bare page.
 PAGES = (
     ("overview.py", "Where it stands", "where-it-stands", ":material/insights:"),
+    ("neighbourhood.py", "Your neighbourhood", "your-neighbourhood", ":material/home_pin:"),
     ("map.py", "Map", "lsoa-map", ":material/map:"),
     ("deciles.py", "Decile tracking", "decile-tracking", ":material/stacked_bar_chart:"),
     ("hidden.py", "Rural & hidden deprivation", "rural-and-hidden",
      ":material/travel_explore:"),
     ("health_gap.py", "Health gap", "health-gap", ":material/monitor_heart:"),
-    ("briefing.py", "Your area & briefing", "your-area", ":material/edit_location_alt:"),
-    ("neighbourhood.py", "Your neighbourhood", "your-neighbourhood", ":material/home_pin:"),
     ("postcodes.py", "Postcode check", "postcode-check", ":material/list_alt:"),
+    ("briefing.py", "Your area & briefing", "your-area", ":material/edit_location_alt:"),
     ("data.py", "Data & methods", "data-and-methods", ":material/description:"),
 )

@@ -370,14 +370,17 @@ def _briefing(con, kind: str, code: str | None, codes: tuple[str, ...], name: st
              else briefing_service.resolve(con, code, None, name))
     b = report.build_briefing(briefing_service.gather(con, place, release))
     html_text = report.render_html(b)
+    annex_html = report.render_html(b, annex=True)
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "briefing.pdf"
-        report.write_pdf(html_text, path)
-        pdf = path.read_bytes()
+        pdfs = []
+        for name, page in (("briefing.pdf", html_text), ("annex.pdf", annex_html)):
+            report.write_pdf(page, Path(tmp) / name)
+            pdfs.append((Path(tmp) / name).read_bytes())
     return {"title": b["title"], "name": place.name, "release_label": b["release_label"],
             "sentences": b["sentences"], "hidden_sentences": b["hidden_sentences"],
             "health_sentences": b["health_sentences"], "health_name": b["health_name"],
-            "relative_warning": b["relative_warning"], "html": html_text, "pdf": pdf,
+            "key_points": b["key_points"], "relative_warning": b["relative_warning"],
+            "html": html_text, "pdf": pdfs[0], "annex_html": annex_html, "annex_pdf": pdfs[1],
             "file_stem": f"briefing_{text.file_stem(place.name)}_{release}"}
 
 

@@ -249,7 +249,8 @@ def current_area() -> str:
         return kept
     wanted = st.query_params.get("area")
     if wanted is not None and wanted not in known:
-        notice(f"The link asks for {plain(repr(wanted))}, which is not an area this database holds; "
+        notice(f"The link asks for {plain(repr(wanted))}, which is not an area this database "
+               "holds; "
                "showing England instead.")
     return wanted if wanted in known else ENGLAND
 
@@ -271,7 +272,8 @@ def health_alias_in_url() -> None:
     if wanted in recoded and "area" not in st.session_state:
         target, name, source = recoded[wanted]
         st.query_params["area"] = target
-        notice(f"{plain(wanted)} is the code ONS has used for {name} since 1 April 2025 ({source}); "
+        notice(f"{plain(wanted)} is the code ONS has used for {name} since 1 April 2025 "
+               f"({source}); "
                f"this dashboard's authorities are the April 2024 ones, where {name} is "
                f"{target}.")
 

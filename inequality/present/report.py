@@ -134,6 +134,53 @@ def _data_uri(png: bytes) -> str:
 
 # --- figures to sentences ----------------------------------------------------------------------
 
+#: How many key points the first page holds; the rest go to the annex.
+KEY_POINTS = 6
+
+
+def key_points(name: str, summary: dict, tracking: dict, england: dict,
+               hidden_sentences: list[str], health: list[str]) -> list[str]:
+    """Every key point, the most striking first: a national extreme (a rank among the ten
+    most deprived authorities), a large change since the release before, deprived people and
+    domains that the headline hides, the gap in life expectancy, then the rest. A place with
+    no neighbourhood in the most deprived 10% leads with what its domains and services show,
+    and says "none in the most deprived 10%" last."""
+    scored = []
+    for s in headline_sentences(name, summary, tracking, england):
+        if "none of" in s and "10% most deprived" in s:
+            scored.append((0, s))  # true, but not the news for a rural place
+        elif " was unchanged " in s and "0.0%" in s:
+            scored.append((-1, s))
+        elif "ranks " in s and "of the local authorities" in s:
+            scored.append((9 if _rank_in(s) <= 10 else 4, s))
+        elif s.startswith("The share in England's most deprived 10%"):
+            scored.append((6 if _change_points(s) >= 2 else 2, s))
+        elif "were among the 10% most deprived" in s:
+            scored.append((8 if _rank_in(s) <= 10 else 5, s))
+        else:
+            scored.append((3, s))
+    scored += [(7, s) for s in hidden_sentences]
+    scored += [(5 if "fewer years" in s else 1, s) for s in health]
+    order = sorted(range(len(scored)), key=lambda i: (-scored[i][0], i))
+    return [scored[i][1] for i in order]
+
+
+def _rank_in(sentence: str) -> int:
+    """The first ordinal in a sentence ("6th of 317" -> 6), or a large number."""
+    import re
+
+    found = re.search(r"\b(\d+)(?:st|nd|rd|th) of \d", sentence)
+    return int(found.group(1)) if found else 10**6
+
+
+def _change_points(sentence: str) -> float:
+    """The change, in percentage points, a "rose/fell from A% ... to B%" sentence states."""
+    import re
+
+    values = [float(x) for x in re.findall(r"(\d+(?:\.\d+)?)%", sentence)]
+    return abs(values[-1] - values[-2]) if len(values) >= 2 else 0.0
+
+
 def headline_sentences(name: str, summary: dict, tracking: dict, england: dict) -> list[str]:
     """Plain-English sentences built only from the figures passed in."""
     rel = summary["release"]
@@ -157,6 +204,10 @@ def headline_sentences(name: str, summary: dict, tracking: dict, england: dict) 
         elif current:
             text += f", {current} among today's local authorities"
         out.append(text + ".")
+    published, _ = rank_of(summary, "avg_score")
+    if published and summary.get("rank_basis") != "region" and summary.get("area_code"):
+        out.append(f"On average IMD score {name} ranks {published} of the local authorities "
+                   f"of the {label} (1 = most deprived, as MHCLG publishes it).")
     if summary.get("avg_score") is not None and england.get("avg_score") is not None:
         more = summary["avg_score"] > england["avg_score"]
         out.append(f"Its population-weighted average IMD score was {summary['avg_score']:.1f}, "
@@ -230,8 +281,8 @@ def build_briefing(figures: dict) -> dict:
         published, current = rank_of(summary, key)
         measures.append({
             "label": m.briefing_label, "value": _fmt(key, summary, estimated_as="about "),
-            "england": _fmt(key, england),
-            "rank": "; ".join(x for x in (published, current and f"today {current}") if x),
+            "england": _fmt(key, england), "rank": published or current,
+            "rank_today": current if published else "",
             "note": notes.index(reason) + 1 if reason else None})
     flagged = hidden_rep["flagged"].head(FLAGGED_ROWS) if hidden_rep is not None else None
     return {
@@ -251,6 +302,10 @@ def build_briefing(figures: dict) -> dict:
         else [], "flagged": flagged,
         "health": profile, "health_name": health_name,
         "health_sentences": health_sentences(health_name, profile) if profile else [],
+        "key_points": key_points(place.name, summary, tracking, england,
+                                 _key_hidden(hidden_rep),
+                                 health_sentences(health_name, profile) if profile else []),
+        "key_points_first_page": KEY_POINTS,
         "sources": [s for s in SOURCES if s.in_mirror or s.kind != "health"],
         "attribution": ATTRIBUTION, "licence_url": OGL_URL,
         "unavailable": summary["unavailable"],
@@ -300,14 +355,19 @@ _ENV = jinja2.Environment(loader=jinja2.PackageLoader("inequality.present", "tem
 _ENV.filters["css_string"] = css_string
 
 
-def render_html(briefing: dict) -> str:
-    return _ENV.get_template("briefing.html").render(b=briefing)
+def render_html(briefing: dict, annex: bool = False) -> str:
+    """The briefing as HTML: one A4 side (key points, map, headline table, one source line),
+    and with ``annex`` the pages that follow it (change over time, the health gap, hidden
+    deprivation and the flagged neighbourhoods, sources and methods)."""
+    return _ENV.get_template("briefing.html").render(b=briefing, annex=annex)
 
 
 def write_pdf(html: str, path: Path) -> None:
+    """The HTML as a tagged PDF (PDF/UA-1: headings, lists, tables and image descriptions a
+    screen reader can follow)."""
     import weasyprint  # imported here: only the PDF path needs it
 
-    weasyprint.HTML(string=html).write_pdf(str(path))
+    weasyprint.HTML(string=html).write_pdf(str(path), pdf_variant="pdf/ua-1")
 
 
 def check_output(out: Path) -> Path:
@@ -318,12 +378,12 @@ def check_output(out: Path) -> Path:
     return out
 
 
-def write_report(figures: dict, out: Path) -> dict:
+def write_report(figures: dict, out: Path, annex: bool = False) -> dict:
     """Write the briefing of ``figures`` (see :func:`inequality.services.briefing.gather`)
-    to ``out`` (.html or .pdf) and return the briefing data."""
+    to ``out`` (.html or .pdf), with its annex when asked, and return the briefing data."""
     out = check_output(out)
     briefing = build_briefing(figures)
-    html = render_html(briefing)
+    html = render_html(briefing, annex=annex)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")
     if out.suffix.lower() == ".html":

@@ -66,7 +66,8 @@ def custom_measures_table(summary: dict, home: dict | None, england: dict) -> pd
         if value is None:
             reason = short_reason(summary.get("unavailable", {}).get(key))
             meaning = f"{meaning} {reason[:1].upper()}{reason[1:]}."
-        row = {"Measure": name, summary["area_name"]: fmt_summary(key, value, estimated=bool(summary.get(f"{key}_estimated"))),
+        row = {"Measure": name, summary["area_name"]: fmt_summary(
+                   key, value, estimated=bool(summary.get(f"{key}_estimated"))),
                f"Would rank among {n} authorities (1 = most deprived)":
                    f"{ordinal(rank)} of {n}" if rank else ""}
         if home is not None:
@@ -74,7 +75,8 @@ def custom_measures_table(summary: dict, home: dict | None, england: dict) -> pd
             row[f"{home['area_name']} (home authority)"] = (
                 fmt_summary(key, home.get(key), estimated=bool(home.get(f"{key}_estimated")))
                 + (f", {ordinal(h_rank)} of {home['n_areas']}" if h_rank else ""))
-        row["England"] = fmt_summary(key, england.get(key), estimated=bool(england.get(f"{key}_estimated")))
+        row["England"] = fmt_summary(key, england.get(key),
+                                     estimated=bool(england.get(f"{key}_estimated")))
         row["What it means"] = meaning
         rows.append(row)
     return pd.DataFrame(rows)

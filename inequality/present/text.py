@@ -259,7 +259,9 @@ def rank_sentence(summary: dict, measure: str, release_label: str) -> str:
     >>> rank_sentence({"ranks_published": {"avg_score": 78}, "n_published": 317,
     ...                "ranks_current": {"avg_score": 75}, "n_current": 296}, "avg_score",
     ...               "IoD 2019")
-    "78th of 317 as MHCLG publishes it, among the authorities of IoD 2019; 75th of 296 among today's authorities."
+    ... # doctest: +NORMALIZE_WHITESPACE
+    "78th of 317 as MHCLG publishes it, among the authorities of IoD 2019; 75th of 296
+    among today's authorities."
     """
     published, current = rank_of(summary, measure)
     if summary.get("rank_basis") == "region":
