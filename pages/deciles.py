@@ -11,8 +11,10 @@ cache.require_db()
 widgets.page_header("Decile tracking",
                 "How many of the area's neighbourhoods (LSOAs) sit in each national decile, "
                 "release by release. " + text.DECILE_NOTE)
+state.place_search()
 place = state.area_picker()
 code, name = place["area_code"], place["area_name"]
+widgets.briefing_download(place, state.current_release())
 state.set_url(area=code, release=state.current_release())
 state.show_notices()
 st.warning(data.RELATIVE_WARNING, icon=":material/warning:")

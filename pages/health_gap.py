@@ -17,7 +17,9 @@ widgets.page_header(
     "falls with deprivation across all of England's local authorities. "
     "Figures are published by OHID (Fingertips) and ONS for three years pooled.")
 state.health_alias_in_url()
+state.place_search()
 place = state.area_picker()
+widgets.briefing_download(place, state.current_release())
 code, name, kind = place["area_code"], place["area_name"], place["area_type"]
 profile = data.health_profile(code)
 options = data.health_gradient_options()

@@ -17,6 +17,7 @@ widgets.page_header(
     + text.DECILE_NOTE)
 
 # --- the place ------------------------------------------------------------------------------
+state.place_search()
 if "hidden_by" not in st.session_state:
     st.session_state["hidden_by"] = ("Ward" if st.query_params.get("by") == "ward"
                                      else "Local authority")
@@ -48,6 +49,7 @@ else:
     place = state.area_picker(left)
     code = place["area_code"]
     state.set_url(area=code, release=release)
+    widgets.briefing_download(place, release)
     if place["area_type"] != "lad":
         state.show_notices()
         st.info("Hidden deprivation is measured within one local authority or ward. Choose "

@@ -22,6 +22,7 @@ tracking = data.decile_tracking(code)["releases"].get(release)
 peers = {"lad": "authorities", "region": "regions"}.get(place["area_type"])
 
 st.header(f"{name}, IoD {year}")
+widgets.briefing_download(place, release)
 cards = st.columns(4)
 share = summary.get("prop_most_deprived_10")
 cards[0].metric("Most deprived 10%", text.fmt_pct(share), border=True,

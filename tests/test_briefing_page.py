@@ -339,3 +339,11 @@ def test_dashboard_lists_and_opens_the_page(app_db):
     at = ok(AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120).run())
     ok(at.switch_page(PAGE).run())
     assert "Your area & briefing" in [t.value for t in at.title]
+
+
+@pytest.mark.parametrize("path", ["pages/overview.py", "pages/deciles.py",
+                                  "pages/health_gap.py", "pages/hidden.py"])
+def test_every_area_page_offers_a_one_click_briefing(app_db, path):
+    at = ok(run_page(path, area=RUTLAND))
+    assert "Briefing for this area (PDF)" in downloads(at)
+    assert "Briefing for this area (PDF)" not in downloads(ok(run_page(path, area=ENGLAND)))

@@ -69,3 +69,21 @@ def map_legend(legend: maps.Legend) -> None:
 def footer() -> None:
     st.divider()
     st.caption(ATTRIBUTION)
+
+
+def briefing_download(place: dict, release: str, container=None) -> None:
+    """One click for a printable one-page briefing of an authority (built only when
+    clicked); briefings for wards and custom areas are on Your area & briefing."""
+    from . import data
+
+    if place.get("area_type") != "lad":
+        return
+    brief_release, _note = data.briefing_release(release)
+    stem = f"briefing_{place['area_code']}_{brief_release}"
+    (container or st).download_button(
+        "Briefing for this area (PDF)", key=f"brief_quick_{place['area_code']}_{release}",
+        data=lambda: data.briefing(("area", place["area_code"]), brief_release)["pdf"],
+        file_name=f"{stem}.pdf", mime="application/pdf", on_click="ignore",
+        icon=":material/picture_as_pdf:",
+        help="A one-page briefing for a meeting: key points, a map, the headline measures "
+             "with their ranks, and one source line. The annex is on Your area & briefing.")
