@@ -81,28 +81,41 @@ year = rep["year"]
 st.header(f"{rep['area_name']}, IoD {year}")
 
 # --- headline -------------------------------------------------------------------------------
+counts = hidden.evidence_counts(rep["flagged"])
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Flagged LSOAs", f"{s['flagged_count']} of {rep['lsoa_count']}",
-          help=f"{s['strong_count']} are deprived, hidden by the overall index, or a pocket "
-               f"or cluster; the other {s['flagged_count'] - s['strong_count']} are flagged "
-               "only as far from services or as the place's own most deprived tenth.")
+c1.metric("Deprived places", f"{counts['Deprived places']} of {rep['lsoa_count']}",
+          help="Neighbourhoods in England's most deprived 20%, or a pocket or cluster more "
+               "deprived than their neighbours.")
+c2.metric("Hidden by the overall index", f"{counts['Hidden by the overall index']}",
+          help="Neighbourhoods whose overall IMD is middling but where a domain (income, "
+               "employment, health, education) is in England's most deprived 20%.")
+c3.metric("Far from services", f"{counts['Far from services']}",
+          help="Neighbourhoods in England's most deprived 20% on geographical barriers: "
+               "distance to a GP, school, shop and post office.")
 inc = rep["outside"]["income"]
 if inc["available"]:
     share20 = inc["table"].set_index("max_decile").loc[2, "share_outside"]
-    c2.metric("Income-deprived outside worst 20%", text.fmt_pct(share20, 0),
+    c4.metric("Income-deprived outside worst 20%", text.fmt_pct(share20, 0),
               help="Share of the place's income-deprived people who live outside England's "
                    "most deprived 20% of neighbourhoods.")
 else:
-    c2.metric("Income-deprived outside worst 20%", "not available", help=inc["reason"])
+    c4.metric("Income-deprived outside worst 20%", "not available", help=inc["reason"])
 prof = rep["profile"]
-c3.metric("ONS profile", prof["profile_label"].replace(" profile", ""),
-          help=f"Shape of the spread of its LSOAs across England's {prof['label']} deciles; "
-               f"{prof['distance']:.1f} percentage points from the template.")
 gm = prof.get("global_moran") or {}
-c4.metric("Moran's I", "not available" if gm.get("I") is None
-          else f"{gm['I']:.2f}",
-          help="-1 chessboard, 0 no pattern, +1 deprived and affluent neighbourhoods in "
-               "separate blocks (within the place).")
+st.caption(f"{s['flagged_count']} of {rep['lsoa_count']} neighbourhoods are flagged for at "
+           "least one reason (a neighbourhood can count under several). "
+           + hidden.spread_in_words(gm))
+with st.expander("How the spread is measured"):
+    st.markdown(
+        f"The ONS profile of its LSOAs' spread across England's {prof['label']} deciles is "
+        f"the **{prof['profile_label'].lower()}** ({prof['distance']:.1f} percentage points "
+        "from the template). "
+        + ("Global Moran's I of the IMD over neighbouring LSOAs within the place: "
+           f"**{gm['I']:.2f}** (-1 chessboard, 0 no pattern, +1 deprived and affluent "
+           "neighbourhoods in separate blocks"
+           + (f"; permutation p = {gm['p_sim']:.3f}" if gm.get("p_sim") is not None
+              else "")
+           + ")." if gm.get("I") is not None else "Moran's I is not available here."))
 
 st.subheader("What you can say")
 st.caption("Each sentence carries its figure and its source; copy it as it is.")
@@ -132,7 +145,10 @@ tags = {t: label for t, (label, _w) in data.HIDDEN_REASONS.items()
         if s["by_reason"].get(t, 0)}
 shown_tags = st.multiselect("Show neighbourhoods flagged because they are", list(tags),
                             default=list(tags), format_func=lambda t: f"{tags[t]} "
-                            f"({s['by_reason'][t]})", key="hidden_tags")
+                            f"({s['by_reason'][t]})",
+                            key=f"hidden_tags_{code}_{release}",
+                            help="Each place starts with every reason shown; the count under "
+                                 "the table says how many are hidden.")
 flat = hidden.flagged_csv_frame(rep)
 keep = rep["flagged"]["reason_tags"].map(lambda ts: any(t in shown_tags for t in ts))
 flat = flat[keep.to_numpy()].reset_index(drop=True)

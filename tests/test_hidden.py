@@ -369,3 +369,24 @@ def test_page_from_a_link_and_for_iod2010(app_db):
     words = " ".join(str(e.value) for kind in ("info", "warning", "caption", "markdown")
                      for e in getattr(at, kind))
     assert "2001 LSOAs" in words
+
+
+def test_filters_start_afresh_for_each_place_and_the_count_is_shown(app_db):
+    import json
+
+    at = AppTest.from_file(str(ROOT / "pages" / "hidden.py"), default_timeout=120)
+    at.query_params["area"] = HARTLEPOOL
+    ok(at.run())
+    tags = next(m for m in at.multiselect if m.key.startswith("hidden_tags_"))
+    ok(tags.set_value(tags.options[:1] if len(tags.options) > 1 else []).run())  # narrow it
+    ok(at.selectbox(key="area").set_value(RUTLAND).run())
+    tags = next(m for m in at.multiselect if m.key.startswith("hidden_tags_"))
+    assert len(tags.value) == len(tags.options)  # Rutland starts with every reason
+    caption = next(c.value for c in at.caption if "flagged neighbourhoods shown" in c.value)
+    shown, total = (int(x) for x in caption.split(" flagged")[0].split(" of "))
+    assert shown == total
+    labels = [m.label for m in at.metric]
+    assert {"Deprived places", "Hidden by the overall index", "Far from services"} <= set(labels)
+    assert "Moran's I" not in labels  # in words on the page, the statistic in a methods note
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    assert spec.get("mapStyle") == "__MAP_STYLE__" and "mapProvider" not in spec  # no fetch

@@ -103,3 +103,48 @@ def reasons_markdown(flagged: pd.DataFrame) -> str:
         f"{r.ruc_class or 'no rural-urban class'}, IMD decile {r.imd_decile}:\n"
         + "\n".join(f"    - {reason}" for reason in r.reasons)
         for r in flagged.itertuples())
+
+
+def spread_in_words(global_moran: dict | None, alpha: float = 0.05) -> str:
+    """Global Moran's I of a place's IMD in plain words (the statistic itself belongs in a
+    methods note): deprived neighbourhoods next to each other, scattered, or no pattern.
+
+    >>> spread_in_words({"I": 0.42, "p_sim": 0.001})
+    'Deprivation is concentrated: deprived neighbourhoods sit next to each other in a few parts of the place.'
+    >>> spread_in_words({"I": 0.03, "p_sim": 0.4})
+    'Deprivation is spread about evenly: no clear pattern of deprived neighbourhoods next to each other.'
+    >>> spread_in_words(None)
+    ''
+    """
+    if not global_moran or global_moran.get("I") is None:
+        return ""
+    i, p = global_moran["I"], global_moran.get("p_sim")
+    if p is not None and p <= alpha and i > 0:
+        return ("Deprivation is concentrated: deprived neighbourhoods sit next to each other "
+                "in a few parts of the place.")
+    if p is not None and p <= alpha and i < 0:
+        return ("Deprivation is scattered: deprived and better-off neighbourhoods alternate "
+                "street by street.")
+    return ("Deprivation is spread about evenly: no clear pattern of deprived neighbourhoods "
+            "next to each other.")
+
+
+#: The separate kinds of evidence a flagged neighbourhood can carry, for the headline counts.
+EVIDENCE = {
+    "Deprived places": ("deprived_place", "pocket", "cluster"),
+    "Hidden by the overall index": ("hidden_domain",),
+    "Far from services": ("remote_services",),
+}
+
+
+def evidence_counts(flagged: pd.DataFrame) -> dict[str, int]:
+    """How many flagged neighbourhoods carry each kind of evidence (:data:`EVIDENCE`); one
+    neighbourhood can count under several.
+
+    >>> flagged = pd.DataFrame({"reason_tags": [["pocket"], ["remote_services"],
+    ...                                          ["hidden_domain", "remote_services"]]})
+    >>> evidence_counts(flagged)
+    {'Deprived places': 1, 'Hidden by the overall index': 1, 'Far from services': 2}
+    """
+    return {label: int(flagged["reason_tags"].map(lambda ts: bool(set(ts) & set(tags))).sum())
+            for label, tags in EVIDENCE.items()}

@@ -537,14 +537,22 @@ def deck(m: Choropleth, *, basemap: bool = False, height: int = 560,
                                 get_line_color=[255, 94, 0, 255], line_width_min_pixels=4))
     tooltip = {"html": m.tooltip_html,
                "style": {"backgroundColor": "#222", "color": "#fff", "fontSize": "13px"}}
-    if basemap:
-        return CompactDeck(layers=layers, initial_view_state=view or m.view, tooltip=tooltip,
-                           map_provider="carto", map_style=BASEMAP_STYLE, height=height,
-                           raw=raw)
-    # No map_style: pydeck then writes its "__MAP_STYLE__" sentinel, which Streamlit reads
-    # as "no basemap" (map_style=None would make Streamlit fetch its own CARTO style).
     return CompactDeck(layers=layers, initial_view_state=view or m.view, tooltip=tooltip,
-                       map_provider=None, height=height, raw=raw)
+                       height=height, raw=raw, **basemap_options(basemap))
+
+
+def basemap_options(basemap: bool) -> dict:
+    """The deck's basemap settings: CARTO's light style when asked for; otherwise none, and
+    nothing fetched. No ``map_style`` at all: pydeck then writes its "__MAP_STYLE__"
+    sentinel, which Streamlit reads as "no basemap" (``map_style=None`` would make Streamlit
+    fetch its own CARTO style).
+
+    >>> basemap_options(False)
+    {'map_provider': None}
+    """
+    if basemap:
+        return {"map_provider": "carto", "map_style": BASEMAP_STYLE}
+    return {"map_provider": None}
 
 
 # --- hidden deprivation ----------------------------------------------------------------------
@@ -613,10 +621,8 @@ def hidden_deck(frame: pd.DataFrame, n_national: int, *, basemap: bool = False,
                        "white-space:pre-line;font-size:0.9em'>{why}</div>",
                "style": {"backgroundColor": "#222", "color": "#fff", "fontSize": "13px"}}
     view = fit_view(bounds)
-    kw = ({"map_provider": "carto", "map_style": BASEMAP_STYLE} if basemap
-          else {"map_provider": None, "map_style": None})
     deck = CompactDeck(layers=layers, initial_view_state=view, tooltip=tooltip,
-                       height=height, raw=raw, **kw)
+                       height=height, raw=raw, **basemap_options(basemap))
     legend.steps.append(("#ff5e00", ("Thick orange outline: deprived, hidden by the overall "
                                      "index, or a pocket or cluster")))
     legend.steps.append(("#ffc08a", ("Thin outline: flagged only as far from services or "
