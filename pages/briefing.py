@@ -279,7 +279,8 @@ if area is not None:
                 st.markdown(hidden.reasons_markdown(rep["flagged"]))
         frames = hidden.rural_urban_frames(rep)
         if frames is None:
-            st.info(rep["unavailable"].get("rural_urban", "No rural-urban classification."))
+            st.info(text.humanise(rep["unavailable"].get("rural_urban",
+                                                         "No rural-urban classification.")))
         else:
             ru_long, ru_table = frames
             widgets.chart(hidden_charts.rural_urban_chart(ru_long))

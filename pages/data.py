@@ -4,7 +4,7 @@
 import streamlit as st
 
 from inequality.app import cache, data, state, widgets
-from inequality.present import text
+from inequality.present import tables, text
 
 cache.require_db()
 widgets.page_header("Data & methods",
@@ -37,6 +37,6 @@ else:
     widgets.table(gaps, "missing_columns.csv")
 
 st.subheader("Releases")
-widgets.table(data.releases(), "releases.csv")
+widgets.table(tables.releases_table(data.releases()), "releases.csv")
 st.markdown(text.METHODS)
 widgets.footer()

@@ -27,7 +27,7 @@ st.header(f"{name}: neighbourhoods among England's most deprived 10%")
 series = wide.set_index("release")["share in decile 1"]
 cols = st.columns(len(series))
 for col, (release, share) in zip(cols, series.items()):
-    col.metric(f"IoD {data.release_year(release)}", text.fmt_pct(share), border=True)
+    col.metric(release, text.fmt_pct(share), border=True)
 widgets.chart_with_table(
     charts.headline_series_chart(compared), compared_wide, f"decile1_share_{code}.csv",
     "Share of neighbourhoods in national decile 1, by release. Similar authorities: the "
@@ -79,18 +79,12 @@ widgets.download_csv(moves["pairs"], f"lsoa_pairs_{code}_{chosen[0]}_{chosen[1]}
                  "Download every LSOA pair (CSV)")
 
 st.subheader("Compared with England, the region and similar authorities")
-latest = compared[compared["release"] == rel[-1]]
-shares = latest.melt(id_vars=["place", "role"], value_vars=[f"share_{d}" for d in range(1, 11)],
-                     var_name="decile", value_name="share")
-shares["decile"] = shares["decile"].str.removeprefix("share_").astype(int)
-shares["decile_label"] = shares["decile"].map(text.decile_axis_label)
-shares["lsoas"] = shares["share"] * latest.set_index("place").loc[shares["place"],
-                                                                  "lsoa_count"].to_numpy()
-widgets.chart(charts.stacked_deciles_chart(shares, "place", "Place", latest["place"].tolist(),
-                                    height=30 * len(latest)))
-table = compared[["area_code", "area_name", "role", "release", "lsoa_count"]
-                 + [f"share_{d}" for d in range(1, 11)]]
+shares = tables.comparison_decile_shares(compared, rel[-1])
+places = list(dict.fromkeys(shares["place"]))
+widgets.chart(charts.stacked_deciles_chart(shares, "place", "Place", places,
+                                           height=30 * len(places)))
+table = tables.comparison_table(compared)
 widgets.table(table, f"comparison_{code}.csv",
           f"Decile shares for every release (chart: IoD {data.release_year(rel[-1])}).",
-          percent=tuple(f"share_{d}" for d in range(1, 11)))
+          percent=tuple(text.decile_axis_label(d) for d in range(1, 11)))
 widgets.footer()

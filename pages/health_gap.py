@@ -5,7 +5,7 @@ all authorities; and, where loaded, the gap between an authority's neighbourhood
 import streamlit as st
 
 from inequality.app import cache, data, state, widgets
-from inequality.present import text
+from inequality.present import tables, text
 from inequality.present.charts import health as hl
 
 cache.require_db()
@@ -212,11 +212,13 @@ st.markdown("Across authorities the SII compares whole areas, so it is smaller t
             "deprived neighbourhoods sit side by side inside most authorities. "
             + hl.SII_METHOD)
 for note in g["notes"]:
-    st.caption(note)
+    st.caption(text.humanise(note))
 table = g["frame"][["area_code", "area_name", "region_name", "value", "lci95", "uci95",
                     "deprivation", "population", "relative_rank", "included", "reason"]].rename(
-    columns={"value": "life expectancy", "lci95": "95% CI lower", "uci95": "95% CI upper",
-             "deprivation": dep_options[dep], "relative_rank": "relative rank (0 = most deprived)"})
+    columns={"area_code": "code", "area_name": "authority", "region_name": "region",
+             "value": "life expectancy", "lci95": "95% CI lower", "uci95": "95% CI upper",
+             "deprivation": dep_options[dep], "relative_rank": "relative rank (0 = most deprived)",
+             "included": "in the gradient", "reason": "why left out"})
 widgets.table(table, f"gradient_{le_key.replace('|', '_').replace(' ', '')}_{sex}_{dep}.csv",
           "Every authority, with why any is left out.")
 
@@ -260,7 +262,7 @@ with st.expander("Sources, authority codes and method"):
         "Buckinghamshire 2020, Northamptonshire 2021, Cumbria, North Yorkshire and Somerset "
         "2023) are mapped to the authority that now covers them, derived from the ONS LSOA "
         "lookups; their own figures are listed, never averaged.")
-    widgets.table(data.health_code_map(), "authority_code_map.csv",
+    widgets.table(tables.code_map_table(data.health_code_map()), "authority_code_map.csv",
               "The code map: every non-current code and the current authority it maps to.")
     st.markdown(hl.SII_METHOD)
 widgets.footer()

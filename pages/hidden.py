@@ -99,7 +99,8 @@ if inc["available"]:
               help="Share of the place's income-deprived people who live outside England's "
                    "most deprived 20% of neighbourhoods.")
 else:
-    c4.metric("Income-deprived outside worst 20%", "not available", help=inc["reason"])
+    c4.metric("Income-deprived outside worst 20%", "not available",
+              help=text.humanise(inc["reason"]))
 prof = rep["profile"]
 gm = prof.get("global_moran") or {}
 st.caption(f"{s['flagged_count']} of {rep['lsoa_count']} neighbourhoods are flagged for at "
@@ -170,7 +171,8 @@ with st.expander("Every reason in full, neighbourhood by neighbourhood"):
 st.subheader("Rural and urban neighbourhoods")
 frames = hidden.rural_urban_frames(rep)
 if frames is None:
-    st.info(rep["unavailable"].get("rural_urban", "No rural-urban classification."))
+    st.info(text.humanise(rep["unavailable"].get("rural_urban",
+                                                   "No rural-urban classification.")))
 else:
     long, ru_table = frames
     widgets.chart(charts.rural_urban_chart(long))
@@ -178,7 +180,7 @@ else:
     widgets.table(ru_table, f"hidden_rural_urban_{code}_{release}.csv",
               "Rural-Urban Classification of each LSOA ("
               + ("2021 classes" if rep["geography"] == "lsoa21" else "2011 classes") + ")."
-              + (f" People counts {note}." if note else ""),
+              + (f" People counts {text.humanise(note)}." if note else ""),
               percent=("in most deprived 10%", "in most deprived 20%", "income-deprived rate",
                        "share of the area's income-deprived"))
 
@@ -192,7 +194,7 @@ for m, o in rep["outside"].items():
     frame = hidden.outside_frame(o)
     st.markdown(f"**{o['who'].capitalize()}**")
     if frame is None:
-        st.info(o["reason"][0].upper() + o["reason"][1:] + ".")
+        st.info(text.humanise(o["reason"][0].upper() + o["reason"][1:]) + ".")
         continue
     widgets.chart(charts.outside_chart(frame))
     widgets.table(frame, f"hidden_outside_{m}_{code}_{release}.csv", percent=("share",))
@@ -231,7 +233,7 @@ for m, li in rep["lisa"].items():
                 f"{rep['parameters']['alpha']:.0%} false discovery rate.{extra}")
 for key, reason in rep["unavailable"].items():
     if key.startswith("lisa_"):
-        st.caption(f"{data.HIDDEN_SHORT.get(key[5:], key[5:])}: {reason}.")
+        st.caption(f"{data.HIDDEN_SHORT.get(key[5:], key[5:])}: {text.humanise(reason)}.")
 
 with st.expander("All neighbourhoods: national decile beside the decile within the place"):
     ln = hidden.local_national_frame(rep)

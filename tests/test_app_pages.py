@@ -143,7 +143,7 @@ def test_map_offers_only_what_the_release_holds(app_db):
         held = set(con.execute("SELECT DISTINCT measure FROM deprivation WHERE release = "
                                "'iod2015'").df()["measure"])
     assert len(at.selectbox(key="measure").options) == len(held)
-    assert "Not available for iod2015" in texts(at)
+    assert "Not available for IoD 2015" in texts(at)  # the release in words
 
 
 def test_map_of_2010_uses_unchanged_lsoas_and_says_so(app_db):

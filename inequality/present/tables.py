@@ -8,8 +8,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .text import (SUMMARY_TEXT, decile_axis_label, fmt_summary, ordinal, rank_of,
-                   short_label, short_reason)
+from .text import (GEOGRAPHY_NAMES, SUMMARY_TEXT, decile_axis_label, fmt_summary, humanise,
+                   ordinal, rank_of, release_name, short_label, short_reason)
 
 
 def summary_table(summary: dict, release_label: str = "its release") -> pd.DataFrame:
@@ -135,7 +135,8 @@ def tracking_frames(tracking: dict, years: Mapping[str, int]) -> tuple[pd.DataFr
             long.append({"release": release, "year": str(years[release]), "decile": d,
                          "decile_label": decile_axis_label(d), "lsoas": r["counts"][str(d)],
                          "share": r["shares"][str(d)]})
-        wide.append({"release": release, "LSOA geography": r["geography"],
+        wide.append({"release": release_name(release),
+                     "neighbourhoods": GEOGRAPHY_NAMES.get(r["geography"], r["geography"]),
                      "LSOAs": r["lsoa_count"], "share in decile 1": round(r["shares"]["1"], 4),
                      **{f"decile {d}": r["counts"][str(d)] for d in range(1, 11)}})
     return pd.DataFrame(long), pd.DataFrame(wide)
@@ -170,7 +171,8 @@ def sources_table(sources, load_log: pd.DataFrame) -> pd.DataFrame:
         loaded_at = entry["loaded_at"] if entry is not None else None
         rows.append({
             "source": s.id, "title": s.title, "publisher": s.publisher,
-            "release": s.release or "", "geography": s.geography,
+            "release": release_name(s.release) if s.release else "",
+            "geography": GEOGRAPHY_NAMES.get(s.geography, s.geography),
             "status": entry["status"] if entry is not None else "not in this build",
             "rows loaded": int(entry["rows"]) if entry is not None and pd.notna(entry["rows"])
             else None,
@@ -248,3 +250,53 @@ def postcode_table(rows: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns={**POSTCODE_COLUMNS, **{
         c: c.removesuffix("_decile").replace("_", " ").replace("iod", "IoD ", 1) + " decile"
         for c in deciles}})
+
+
+def comparison_table(compared: pd.DataFrame) -> pd.DataFrame:
+    """The comparison's rows (see :func:`comparison_frames`) with readable headings: place,
+    role, release, neighbourhoods, then the share in each national decile."""
+    shares = {f"share_{d}": decile_axis_label(d) for d in range(1, 11)}
+    out = compared[["area_code", "area_name", "role", "release", "lsoa_count", *shares]]
+    out = out.assign(release=out["release"].map(release_name))
+    return out.rename(columns={"area_code": "code", "area_name": "place",
+                               "lsoa_count": "neighbourhoods", **shares})
+
+
+def comparison_decile_shares(compared: pd.DataFrame, release: str) -> pd.DataFrame:
+    """One release of the comparison as long rows (place, decile, decile_label, share, lsoas)
+    for :func:`~inequality.present.charts.stacked_deciles_chart`."""
+    latest = compared[compared["release"] == release]
+    long = latest.melt(id_vars=["place", "role"], value_vars=[f"share_{d}" for d in range(1, 11)],
+                       var_name="decile", value_name="share")
+    long["decile"] = long["decile"].str.removeprefix("share_").astype(int)
+    long["decile_label"] = long["decile"].map(decile_axis_label)
+    long["lsoas"] = long["share"] * latest.set_index("place").loc[long["place"],
+                                                                  "lsoa_count"].to_numpy()
+    return long
+
+
+def releases_table(releases: pd.DataFrame) -> pd.DataFrame:
+    """The releases in the database in words: release, year, neighbourhoods it is published
+    on, how many, the authorities it was published for, and the source file's catalogue id."""
+    out = releases.copy()
+    out["release"] = out["release"].map(release_name)
+    if "geography" in out:
+        out["geography"] = out["geography"].map(lambda g: GEOGRAPHY_NAMES.get(g, g))
+    if "lad_vintage" in out:
+        out["lad_vintage"] = out["lad_vintage"].map(
+            lambda v: f"April 20{v[3:]}" if str(v).startswith("lad") else v)
+    return out.rename(columns={"geography": "neighbourhoods", "lsoa_count": "LSOAs",
+                               "lad_vintage": "published for the authorities of",
+                               "source_id": "source", "decile_derived": "deciles derived "
+                               "from ranks", "has_population": "population denominators"})
+
+
+def code_map_table(code_map: pd.DataFrame) -> pd.DataFrame:
+    """The health gap's authority code map in words (former code and name, today's code and
+    name, how they relate, the share, the evidence)."""
+    out = code_map.assign(evidence=code_map["evidence"].map(humanise))
+    cols = ["from_code", "from_name", "lad24_code", "lad24_name", "relation", "share",
+            "evidence"]
+    return out[[c for c in cols if c in out]].rename(columns={
+        "from_code": "former code", "from_name": "former name", "lad24_code": "code today",
+        "lad24_name": "authority today"})

@@ -157,12 +157,37 @@ CANNOT_SAY = """
 """
 
 
+#: LSOA vintages in words.
+GEOGRAPHY_NAMES = {"lsoa01": "2001 LSOAs", "lsoa11": "2011 LSOAs", "lsoa21": "2021 LSOAs"}
+
+
+def release_name(release: str) -> str:
+    """A release id in words.
+
+    >>> release_name("iod2019")
+    'IoD 2019'
+    """
+    return f"IoD {release[3:]}" if re.fullmatch(r"iod\d{4}", str(release)) else str(release)
+
+
+def humanise(message: str) -> str:
+    """A service's message with its identifiers in words: release ids as "IoD 2019", LSOA
+    vintages as "2011 LSOAs".
+
+    >>> humanise("not available for iod2019: lsoa01 has no boundaries")
+    'not available for IoD 2019: 2001 LSOAs has no boundaries'
+    """
+    message = re.sub(r"\biod(\d{4})\b", r"IoD \1", str(message))
+    return re.sub(r"\blsoa(01|11|21)\b", lambda m: GEOGRAPHY_NAMES["lsoa" + m.group(1)],
+                  message)
+
+
 def short_reason(reason: str | None) -> str:
-    """Why a measure is not available, without the list of missing file columns (the Data &
-    methods page lists those)."""
+    """Why a measure is not available, in words, without the list of missing file columns
+    (the Data & methods page lists those)."""
     if not reason:
         return "not available for this release"
-    return reason.split(" (missing ")[0]
+    return humanise(reason.split(" (missing ")[0])
 
 
 CHANGE_TYPES = {"U": ("Unchanged", "same boundary in both"),
@@ -232,7 +257,7 @@ def lacking_measures(release: str, lacking: pd.DataFrame, file_lacks_columns: bo
     why = ("its file as loaded lacks their columns (see Data & methods)" if file_lacks_columns
            else "the release does not publish them")
     names = ", ".join(measure_option(m) for _, m in lacking.iterrows())
-    return f"Not available for {release}, because {why}: {names}."
+    return f"Not available for {release_name(release)}, because {why}: {names}."
 
 
 def rank_of(summary: dict, measure: str) -> tuple[str, str]:
