@@ -32,54 +32,58 @@ st.header(name)
 state.show_notices()
 
 
-def _fmt(entry, digits=1):
+def _years(entry) -> str:
+    """A figure in years, or why there is none (from the health service's entry)."""
     if entry is None:
         return "not available"
     if entry.get("status") == "suppressed":
         return "suppressed"
-    return text.fmt_num(entry.get("value"), digits)
+    value = entry.get("value")
+    return "not available" if value is None else f"{value:.1f} years"
+
+
+def _period(entry) -> str:
+    return f"Period {entry['period_label']}." if entry and entry.get("period_label") else ""
 
 
 for sex in ("Female", "Male"):
     h = profile["headline"][sex]
-    word = "Women" if sex == "Female" else "Men"
+    st.subheader("Women" if sex == "Female" else "Men")
     cols = st.columns(4)
     le, eng = h["le"], h["le_england"]
     delta = None
     if le and eng and le.get("value") is not None and eng.get("value") is not None \
             and le["period"] == eng["period"]:
         delta = f"{le['value'] - eng['value']:+.1f} years vs England ({eng['value']:.1f})"
-    cols[0].metric(f"{word}: life expectancy at birth"
-                   + (f", {le['period_label']}" if le else ""), _fmt(le),
-                   delta=delta, delta_color="normal", border=True,
+    cols[0].metric("Life expectancy at birth", _years(le), delta=delta, delta_color="normal",
+                   border=True,
                    help="Years a baby born in the area could expect to live if the death rates "
                         "of the period applied throughout its life (OHID, Fingertips 90366).")
+    cols[0].caption(_period(le))
     if le and le.get("status") == "suppressed":
         cols[0].caption(le["status_note"])
-    ons = h["ons_le"]
+    ons = h.get("ons_le")
     if ons and ons.get("value") is not None:
         cols[0].caption(f"ONS {ons['period_label']}: {ons['value']:.1f} years (95% CI "
                         f"{ons['lci95']:.1f} to {ons['uci95']:.1f}).")
     sii = h["sii"]
-    cols[1].metric(f"{word}: Slope Index of Inequality"
-                   + (f", {sii['period_label']}" if sii else ""),
-                   _fmt(sii) + (" years" if sii and sii.get("value") is not None else ""),
-                   border=True,
-                   help="Years of life expectancy between the most and least deprived ends of "
-                        "the area's own social gradient (OHID, Fingertips 92901).")
+    cols[1].metric("Gap within the area (SII)", _years(sii), border=True,
+                   help="Slope Index of Inequality: years of life expectancy between the most "
+                        "and least deprived ends of the area's own social gradient (OHID, "
+                        "Fingertips 92901).")
+    cols[1].caption(_period(sii))
     if sii and sii.get("status") == "suppressed":
         cols[1].caption("Not published for this area by OHID (too few deaths for a reliable "
                         "figure).")
     hle = h["hle"]
-    hle_text = _fmt(hle)
-    cols[2].metric(f"{word}: healthy life expectancy"
-                   + (f", {hle['period_label']}" if hle else ""), hle_text, border=True,
+    cols[2].metric("Healthy life expectancy", _years(hle), border=True,
                    help="Years expected in very good or good health (OHID, Fingertips 90362).")
-    cols[3].metric(f"{word}: years in poorer health (LE − HLE)"
-                   + (f", {hle['period_label']}" if hle else ""),
-                   text.fmt_num(hle["poorer_health"]) if hle and hle["poorer_health"] is not None
-                   else hle_text, border=True,
+    cols[2].caption(_period(hle))
+    cols[3].metric("Years in poorer health",
+                   f"{hle['poorer_health']:.1f} years" if hle and hle.get("poorer_health")
+                   is not None else _years(hle), border=True,
                    help="Life expectancy minus healthy life expectancy for the same period.")
+    cols[3].caption(_period(hle))
 
 if profile["notes"]:
     with st.container(border=True):

@@ -244,13 +244,15 @@ def test_page_runs_and_follows_the_area_picker(monkeypatch, fixture_db):
     at.selectbox(key="area").set_value(HARTLEPOOL).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.header[0].value == "Hartlepool"
-    labels = {m.label: m.value for m in at.metric}
-    assert labels["Men: life expectancy at birth, 2023–25"] != "not available"
+    women, men = at.metric[:4], at.metric[4:8]  # one row of cards per sex, under its heading
+    assert [h.value for h in at.subheader][:2] == ["Women", "Men"]
+    assert men[0].label == "Life expectancy at birth" and men[0].value.endswith(" years")
+    assert any(c.value == "Period 2023–25." for c in at.caption)  # the period, in full
     assert any("Local Health" in i.value for i in at.info)          # MSOA data not loaded
     at.selectbox(key="area").set_value(RUTLAND).run()
     assert not at.exception
-    labels = {m.label: m.value for m in at.metric}
-    assert labels["Women: Slope Index of Inequality, 2022–24"] == "suppressed"
+    assert at.metric[1].label == "Gap within the area (SII)"
+    assert at.metric[1].value == "suppressed"
     at.radio(key="sex").set_value("Male").run()
     at.radio(key="axis").set_value("relative_rank").run()
     at.selectbox(key="le").set_value("ons_le|2021 to 2023").run()
