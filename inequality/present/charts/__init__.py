@@ -18,7 +18,9 @@ def decile_colour_scale() -> alt.Scale:
 _DECILE_TITLE = "National decile (1 = most deprived 10%)"
 
 
-_DECILE_LEGEND = alt.Legend(orient="top", columns=5, symbolType="square", labelLimit=160,
+#: Legends sit under the plot and wrap (never beside it, where a phone has no room; no label
+#: cut short).
+_DECILE_LEGEND = alt.Legend(orient="bottom", columns=4, symbolType="square", labelLimit=0,
                             title="National decile")
 
 
@@ -87,7 +89,7 @@ def headline_series_chart(frame: pd.DataFrame) -> alt.Chart:
         y=alt.Y("share_decile_1:Q", title="Share of LSOAs in England's most deprived 10%",
                 axis=alt.Axis(format="%"), scale=alt.Scale(zero=True)),
         color=alt.Color("label:N", title="Place", scale=_place_colours(frame),
-                        legend=alt.Legend(orient="right", labelLimit=260)),
+                        legend=alt.Legend(orient="bottom", columns=1, labelLimit=0)),
         strokeDash=alt.StrokeDash("role:N", scale=alt.Scale(
             domain=_ROLES, range=[[1, 0], [8, 4], [3, 3], [1, 0]]), legend=None),
         strokeWidth=alt.StrokeWidth("role:N", scale=alt.Scale(
