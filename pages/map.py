@@ -48,11 +48,14 @@ else:
     shown_focus = focus
 if shown_focus:
     st.caption(f"Outlined in orange and zoomed to: {shown_focus['label']}.")
+zoom = state.map_zoom(f"{code}_{release}", st.columns([1, 1, 1, 5]))
 st.pydeck_chart(data.deck(release, code, measure, kind, msoa, basemap,
                           shown_focus["codes"] if shown_focus else (),
-                          shown_focus["geography"] if shown_focus else "lsoa21"),
+                          shown_focus["geography"] if shown_focus else "lsoa21", zoom),
                 height=560, width="stretch")
-st.caption(f"Colours: {maps.PALETTE_NAME}. " + text.map_hint(chart))
+st.caption(f"Colours: {maps.PALETTE_NAME}. " + text.map_hint(chart) + " The mouse wheel "
+           "scrolls the page; zoom with the buttons, a double click, a pinch, or + and - "
+           "after clicking the map.")
 
 st.subheader("The neighbourhoods on the map")
 widgets.table(chart.table.rename(columns=lambda c: c.replace("_", " ")),

@@ -106,3 +106,18 @@ def test_the_map_names_neighbourhoods_with_the_msoa_outlines(app_db, fixture_db)
     labels = next(layer for layer in spec["layers"] if layer["id"] == "msoa-names")
     assert {d["t"] for d in labels["data"]} == names and len(names) > 3
     assert labels["sizeUnits"] == "meters" and labels["fontFamily"].startswith("DejaVu")
+
+
+def test_the_map_zooms_with_buttons_and_leaves_the_wheel_to_the_page(app_db):
+    at = ok(run_page("pages/map.py", area=HARTLEPOOL))
+    before = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    controller = before["views"][0]["controller"]
+    assert controller["scrollZoom"] is False and controller["doubleClickZoom"] is True
+    zoom_in = next(b for b in at.button if b.label == "Zoom in")
+    ok(zoom_in.click().run())
+    after = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    assert after["initialViewState"]["zoom"] == pytest.approx(
+        before["initialViewState"]["zoom"] + 1)
+    ok(next(b for b in at.button if b.label == "Reset").click().run())
+    reset = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    assert reset["initialViewState"]["zoom"] == before["initialViewState"]["zoom"]

@@ -104,26 +104,28 @@ def _choropleth(con, release, area_code, measure, kind, msoa):
 choropleth = cached_resource(_choropleth)
 
 
-def _deck(con, release, area_code, measure, kind, msoa, basemap, focus, focus_geography):
+def _deck(con, release, area_code, measure, kind, msoa, basemap, focus, focus_geography,
+          zoom_by):
     m = choropleth(release, area_code, measure, kind, msoa)
     if not focus:
-        return maps.deck(m, basemap=basemap)
+        return maps.deck(m, basemap=basemap, zoom_by=zoom_by)
     geography = BOUNDARY_GEOGRAPHY[release_geography(release)]
     codes = queries.translate_lsoas(con, list(focus), focus_geography, geography)
     outline, _ = maps.selection_outline(m, codes)
-    return maps.deck(m, basemap=basemap, selection=outline, view=maps.focus_view(m, codes))
+    return maps.deck(m, basemap=basemap, selection=outline, view=maps.focus_view(m, codes),
+                     zoom_by=zoom_by)
 
 
 _deck_cached = cached_resource(_deck)
 
 
 def deck(release: str, area_code: str, measure: str, kind: str, msoa: bool, basemap: bool,
-         focus: tuple[str, ...] = (), focus_geography: str = "lsoa21"):
+         focus: tuple[str, ...] = (), focus_geography: str = "lsoa21", zoom_by: int = 0):
     """The pydeck deck (cached with its JSON, so a re-render costs nothing); ``focus``: LSOA
     codes (of ``focus_geography``) to outline in orange and zoom to: a place found by search
     or a row picked in the table."""
     return _deck_cached(release, area_code, measure, kind, msoa, basemap, tuple(focus),
-                        focus_geography)
+                        focus_geography, zoom_by)
 
 
 def selection_release(geography: str) -> str | None:

@@ -342,3 +342,19 @@ def selected_codes(state) -> list[str]:
     except (KeyError, TypeError, AttributeError):
         return []
     return sorted({o["code"] for o in objects if isinstance(o, dict) and o.get("code")})
+
+
+def _zoom(key: str, step: int) -> None:
+    st.session_state[key] = 0 if step == 0 else st.session_state.get(key, 0) + step
+
+
+def map_zoom(place_key: str, columns) -> int:
+    """Zoom in, zoom out and reset buttons for a map (``columns``: three or more
+    ``st.columns``); the zoom steps taken, kept per place."""
+    key = f"map_zoom_{place_key}"
+    for col, (label, icon, step) in zip(columns, (("Zoom in", ":material/zoom_in:", 1),
+                                                  ("Zoom out", ":material/zoom_out:", -1),
+                                                  ("Reset", ":material/fit_screen:", 0))):
+        col.button(label, icon=icon, key=f"{key}_{step}", on_click=_zoom, args=(key, step),
+                   width="stretch")
+    return int(st.session_state.get(key, 0))

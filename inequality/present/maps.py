@@ -492,14 +492,16 @@ def focus_view(m: Choropleth, codes, height: int = 560) -> pdk.ViewState | None:
 
 
 def deck(m: Choropleth, *, basemap: bool = False, height: int = 560,
-         selection: str | None = None, view: pdk.ViewState | None = None) -> CompactDeck:
+         selection: str | None = None, view: pdk.ViewState | None = None,
+         zoom_by: float = 0) -> CompactDeck:
     """The pydeck deck for a :class:`Choropleth`.
 
     Without ``basemap`` no tiles or styles are requested at all: the LSOAs, the area outline
     and the legend stand on their own, offline. With it, CARTO's light
     basemap is drawn under the polygons when it loads. ``selection`` (GeoJSON, see
     :func:`selection_outline`) is drawn as a thick orange line (layer id ``custom-area``);
-    ``view`` (see :func:`focus_view`) replaces the view that fits the whole area.
+    ``view`` (see :func:`focus_view`) replaces the view that fits the whole area, and
+    ``zoom_by`` zooms it in (positive) or out (the page's zoom buttons).
     """
     raw = {"__LSOAS__": m.rows}
     fill = pdk.Layer("PolygonLayer", data="__LSOAS__", id="lsoas", pickable=True,
@@ -537,8 +539,21 @@ def deck(m: Choropleth, *, basemap: bool = False, height: int = 560,
                                 get_line_color=[255, 94, 0, 255], line_width_min_pixels=4))
     tooltip = {"html": m.tooltip_html,
                "style": {"backgroundColor": "#222", "color": "#fff", "fontSize": "13px"}}
-    return CompactDeck(layers=layers, initial_view_state=view or m.view, tooltip=tooltip,
-                       height=height, raw=raw, **basemap_options(basemap))
+    view = view or m.view
+    if zoom_by:
+        view = pdk.ViewState(latitude=view.latitude, longitude=view.longitude,
+                             zoom=view.zoom + zoom_by, pitch=0, bearing=0)
+    return CompactDeck(layers=layers, initial_view_state=view, tooltip=tooltip,
+                       height=height, raw=raw, views=map_views(), **basemap_options(basemap))
+
+
+def map_views() -> list[pdk.View]:
+    """One map view whose wheel does not zoom: over a map the page keeps scrolling, and the
+    map zooms with a double click, a pinch, the + and - keys once clicked, or the page's zoom
+    buttons."""
+    return [pdk.View("MapView", controller={"scrollZoom": False, "doubleClickZoom": True,
+                                            "touchZoom": True, "dragPan": True,
+                                            "keyboard": True})]
 
 
 def basemap_options(basemap: bool) -> dict:
@@ -622,7 +637,7 @@ def hidden_deck(frame: pd.DataFrame, n_national: int, *, basemap: bool = False,
                "style": {"backgroundColor": "#222", "color": "#fff", "fontSize": "13px"}}
     view = fit_view(bounds)
     deck = CompactDeck(layers=layers, initial_view_state=view, tooltip=tooltip,
-                       height=height, raw=raw, **basemap_options(basemap))
+                       height=height, raw=raw, views=map_views(), **basemap_options(basemap))
     legend.steps.append(("#ff5e00", ("Thick orange outline: deprived, hidden by the overall "
                                      "index, or a pocket or cluster")))
     legend.steps.append(("#ffc08a", ("Thin outline: flagged only as far from services or "
