@@ -28,6 +28,17 @@ if __name__ == "__main__" and not runtime.exists():
 st.set_page_config(page_title="Deprivation in England", page_icon="📊",
                    layout="wide")
 _HERE = Path(__file__).resolve().parent
-st.navigation([st.Page(str(_HERE / "pages" / file), title=title, url_path=path, icon=icon,
-                       default=(n == 0))
-               for n, (file, title, path, icon) in enumerate(PAGES)]).run()
+_pages = [st.Page(str(_HERE / "pages" / file), title=title, icon=icon,
+                  url_path=path if n else f"{path}-home", default=(n == 0))
+          for n, (file, title, path, icon) in enumerate(PAGES)]
+
+
+def _first_page_by_name() -> None:
+    """The first page's own address (/where-it-stands) opens it, with the link's state: the
+    first page is served at the root, so its name is kept for this alias."""
+    st.switch_page(_pages[0], query_params=st.query_params.to_dict())
+
+
+_alias = st.Page(_first_page_by_name, title=PAGES[0][1], url_path=PAGES[0][2],
+                 visibility="hidden")
+st.navigation([*_pages, _alias]).run()

@@ -38,10 +38,11 @@ cards[1].caption("Population-weighted; higher = more deprived." if score is not 
                  text.short_reason(summary.get("unavailable", {}).get("avg_score")) + ".")
 published, _ = text.rank_of(summary, "avg_score")
 ranks = text.rank_sentence(summary, "avg_score", f"IoD {year}")
-cards[2].metric("Rank of average score (1 = most deprived)", published or "not ranked",
+cards[2].metric("Rank of average score", published or "not ranked",
                 border=True,
-                help="The rank MHCLG publishes: among the local authorities (or regions) of "
-                     "the release, by population-weighted average IMD score.")
+                help="1 = most deprived. The rank MHCLG publishes: among the local "
+                     "authorities (or regions) of the release, by population-weighted average "
+                     "IMD score.")
 if ranks:
     cards[2].caption(ranks)
 elif summary.get("avg_score") is None and code != data.ENGLAND:

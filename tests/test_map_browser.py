@@ -223,3 +223,15 @@ def test_a_postcode_typed_on_the_map_is_outlined_and_zoomed_to(app_url, browser,
         browser.save_screenshot(str(ARTIFACTS / "map_postcode.png"))
     assert "Outlined in orange and zoomed to" in browser.page_source
     assert lsoa in browser.page_source or postcode in browser.page_source
+
+
+def test_the_first_page_opens_by_its_own_name_on_a_fresh_server(app_url, browser):
+    """/where-it-stands (the first page, served at the root) opens with the link's state and
+    no "Page not found" dialog, as the first request of a fresh server."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"{app_url}/where-it-stands?area=E06000001&release=iod2019")
+    WebDriverWait(browser, DRAW_TIMEOUT, poll_frequency=0.5).until(
+        lambda d: "Hartlepool, IoD 2019" in d.page_source)
+    assert not browser.find_elements(By.CSS_SELECTOR, "[role='dialog']")
