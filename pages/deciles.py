@@ -41,6 +41,17 @@ widgets.table(wide, f"deciles_over_time_{code}.csv", percent=("share in decile 1
           caption="LSOAs per national decile. Each release is counted on its own LSOA boundaries "
           "(2001 for IoD 2010, 2011 for 2015 and 2019, 2021 for 2025); IoD 2010 publishes no "
           "deciles, so they are derived as ceil(10 x rank / N).")
+beyond = tables.beyond_decile_1(tracking)
+flat = (beyond["in the most deprived 10%"] == 0).all()
+with st.expander("Beyond the most deprived 10%: the most deprived 20% and the area's most "
+                 "deprived neighbourhood", expanded=bool(flat)):
+    st.markdown(("None of the area's neighbourhoods has been in England's most deprived 10% "
+                 "in any release, so the measure above stays at 0% and says little. " if flat
+                 else "") + "The share in the most deprived 20% and the decile of the area's "
+                "most deprived neighbourhood show change the 10% line misses; the domain "
+                "profile on Where it stands shows which kinds of deprivation lie behind them.")
+    widgets.table(beyond, f"beyond_decile_1_{code}.csv",
+                  percent=("in the most deprived 10%", "in the most deprived 20%"))
 for note in tracking.get("boundary_notes", []):
     st.caption(f"Boundary change: {note}")
 if tracking.get("assignment_rule"):

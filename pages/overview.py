@@ -90,8 +90,9 @@ st.markdown(f"The IoD's standard ways of summarising an area, with its rank amon
             f"{peers} (1 = most deprived): the rank MHCLG publishes among the authorities of "
             f"IoD {year}, and the rank among today's authorities." if peers else
             "The IoD's standard ways of summarising an area; England is not ranked.")
-widgets.table(tables.summary_table(summary, f"IoD {year}"), f"summary_{code}_{release}.csv",
-              static=True)
+widgets.table(tables.summary_table(summary, f"IoD {year}",
+                                   data.summary_fallbacks(code, release)),
+              f"summary_{code}_{release}.csv", static=True)
 
 with st.expander("What each measure means"):
     labels = data.measures().set_index("measure")["label"]

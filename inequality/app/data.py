@@ -15,6 +15,7 @@ import pandas as pd
 from .. import queries
 from ..etl.sources import SOURCES
 from ..geography import BOUNDARY_GEOGRAPHY
+from ..measures import SUMMARY_MEASURES
 from ..present import exports, maps, report, tables, text
 from ..queries import ENGLAND
 from ..services import briefing as briefing_service
@@ -78,6 +79,28 @@ transitions = cached(summaries.transitions)
 comparison = cached(summaries.comparison)
 lsoa_values = cached(queries.lsoa_values)
 RELATIVE_WARNING = summaries.RELATIVE_WARNING
+
+
+def summary_fallbacks(area_code: str, release: str) -> dict[str, dict]:
+    """For each summary measure the release cannot give (e.g. no population figures in its
+    file), the value from the latest earlier release that has it: ``{measure: {"value",
+    "release", "estimated"}}``."""
+    wanted = [k for k, v in area_summary(area_code, release).items()
+              if k in SUMMARY_MEASURES and v is None]
+    found: dict[str, dict] = {}
+    earlier = [r for r in releases()["release"] if release_years()[r] < release_years()[release]]
+    for other in reversed(earlier):
+        if len(found) == len(wanted):
+            break
+        try:
+            summary = area_summary(area_code, other)
+        except LookupError:  # an authority that did not exist then
+            continue
+        for key in wanted:
+            if key not in found and summary.get(key) is not None:
+                found[key] = {"value": summary[key], "release": other,
+                              "estimated": bool(summary.get(f"{key}_estimated"))}
+    return found
 
 
 def domain_profile(release: str, area_code: str) -> pd.DataFrame:

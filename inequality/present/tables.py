@@ -12,9 +12,12 @@ from .text import (GEOGRAPHY_NAMES, SUMMARY_TEXT, decile_axis_label, fmt_summary
                    ordinal, rank_of, release_name, short_label, short_reason)
 
 
-def summary_table(summary: dict, release_label: str = "its release") -> pd.DataFrame:
+def summary_table(summary: dict, release_label: str = "its release",
+                  fallbacks: Mapping[str, dict] | None = None) -> pd.DataFrame:
     """The area summary as rows of plain words: measure, value, MHCLG's published rank, the
-    rank among today's authorities, what it means (or why it is not available)."""
+    rank among today's authorities, what it means (or why it is not available). A measure
+    the release cannot give is shown from ``fallbacks`` (the latest earlier release that has
+    it), labelled so, without ranks."""
     out = []
     for key, (name, meaning) in SUMMARY_TEXT.items():
         value = summary.get(key)
@@ -22,6 +25,11 @@ def summary_table(summary: dict, release_label: str = "its release") -> pd.DataF
         if value is None:
             reason = short_reason(summary.get("unavailable", {}).get(key))
             meaning = f"{meaning} {reason[:1].upper()}{reason[1:]}."
+            other = (fallbacks or {}).get(key)
+            if other:
+                shown = (fmt_summary(key, other["value"], estimated=other["estimated"])
+                         + f" (from {release_name(other['release'])}, the latest release "
+                         "that has it)")
         published, current = rank_of(summary, key)
         out.append({"Measure": name, "Value": shown,
                     f"Rank as MHCLG publishes it ({release_label} authorities; 1 = most "
@@ -300,3 +308,26 @@ def code_map_table(code_map: pd.DataFrame) -> pd.DataFrame:
     return out[[c for c in cols if c in out]].rename(columns={
         "from_code": "former code", "from_name": "former name", "lad24_code": "code today",
         "lad24_name": "authority today"})
+
+
+def beyond_decile_1(tracking: dict) -> pd.DataFrame:
+    """Measures for places the Marmot measure shows as a flat 0%: by release, the share of
+    neighbourhoods in England's most deprived 10% and 20%, and the decile of the area's most
+    deprived neighbourhood.
+
+    >>> t = {"releases": {"iod2019": {"counts": {"1": 0, "2": 3, "3": 1, **{str(d): 2 for d in
+    ...      range(4, 11)}}, "lsoa_count": 18}}}
+    >>> beyond_decile_1(t).to_dict("records")
+    [{'release': 'IoD 2019', 'in the most deprived 10%': 0.0, 'in the most deprived 20%': 0.1667, "most deprived neighbourhood's decile": 2}]
+    """
+    rows = []
+    for release, r in tracking["releases"].items():
+        counts = {int(d): n for d, n in r["counts"].items()}
+        total = r["lsoa_count"] or 1
+        rows.append({"release": release_name(release),
+                     "in the most deprived 10%": round(counts.get(1, 0) / total, 4),
+                     "in the most deprived 20%": round((counts.get(1, 0) + counts.get(2, 0))
+                                                       / total, 4),
+                     "most deprived neighbourhood's decile": min(
+                         (d for d, n in counts.items() if n), default=None)})
+    return pd.DataFrame(rows)

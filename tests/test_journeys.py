@@ -1,0 +1,26 @@
+"""The three users' journeys (issue 14) on the fixture database: figures a release cannot give
+come from the latest release that has them, labelled; places with no neighbourhood in the most
+deprived 10% get measures that move."""
+
+from __future__ import annotations
+
+from apptest import ok, run_page, texts
+
+HARTLEPOOL, RUTLAND = "E06000001", "E06000017"
+
+
+def test_a_measure_the_release_lacks_comes_from_the_latest_release_that_has_it(app_db):
+    at = ok(run_page("pages/overview.py", area=HARTLEPOOL, release="iod2025"))
+    summary = at.table[0].value
+    score = summary.loc["Average score"].iloc[0]
+    assert "from IoD 2019, the latest release that has it" in score
+    assert float(score.split(" ")[0]) > 0
+
+
+def test_places_without_a_decile_1_neighbourhood_get_measures_that_move(app_db):
+    at = ok(run_page("pages/deciles.py", area=RUTLAND))
+    assert "says little" in texts(at)  # Rutland has no LSOA in decile 1 in any release
+    beyond = next(d.value for d in at.dataframe
+                  if "in the most deprived 20%" in d.value.columns)
+    assert (beyond["in the most deprived 10%"] == 0).all()
+    assert beyond["most deprived neighbourhood's decile"].between(2, 10).all()
