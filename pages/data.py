@@ -16,7 +16,7 @@ st.info(widgets.ATTRIBUTION, icon=":material/copyright:")
 
 info = data.build_info()
 st.caption("Database: built " + info.get("built_at", "at an unknown time") + " from "
-           + info.get("origin", "an unknown origin") + "; schema version "
+           + text.origin_words(info.get("origin")) + "; schema version "
            + info.get("schema_version", "?") + ".")
 
 st.subheader("Sources")
@@ -39,4 +39,6 @@ else:
 st.subheader("Releases")
 widgets.table(tables.releases_table(data.releases()), "releases.csv")
 st.markdown(text.METHODS)
+st.subheader("Glossary")
+st.markdown("\n".join(f"* **{term}**: {meaning}" for term, meaning in text.GLOSSARY.items()))
 widgets.footer()

@@ -24,3 +24,10 @@ def test_places_without_a_decile_1_neighbourhood_get_measures_that_move(app_db):
                   if "in the most deprived 20%" in d.value.columns)
     assert (beyond["in the most deprived 10%"] == 0).all()
     assert beyond["most deprived neighbourhood's decile"].between(2, 10).all()
+
+
+def test_data_page_has_a_glossary_and_no_server_path(app_db):
+    at = ok(run_page("pages/data.py"))
+    words = texts(at)
+    assert "Glossary" in [h.value for h in at.subheader] and "Decile" in words
+    assert str(app_db.parent) not in words and "/tmp/" not in words and "/work/" not in words

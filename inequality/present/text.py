@@ -294,3 +294,45 @@ def rank_sentence(summary: dict, measure: str, release_label: str) -> str:
     parts = ([f"{published} as MHCLG publishes it, among the authorities of {release_label}"]
              if published else []) + ([f"{current} among today's authorities"] if current else [])
     return "; ".join(parts) + "." if parts else ""
+
+
+def origin_words(origin: str | None) -> str:
+    """Where a build read its files, without a server's folder names.
+
+    >>> origin_words("mirror /srv/data/raw"), origin_words("live")
+    ('a local copy of the official downloads', 'the official download sites')
+    """
+    if not origin:
+        return "an unknown origin"
+    return ("a local copy of the official downloads" if origin.startswith("mirror")
+            else "the official download sites")
+
+
+#: Words the pages use, in plain English (the Data & methods page lists them).
+GLOSSARY = {
+    "LSOA (neighbourhood)": "Lower-layer Super Output Area: a small area of about 1,500 "
+    "residents (650 households) drawn by ONS for statistics. Each release of the Indices is "
+    "published for every LSOA in England.",
+    "MSOA": "Middle-layer Super Output Area: about five LSOAs (around 7,500 residents). The "
+    "House of Commons Library gives each a name people know, such as Ashburton & "
+    "Buckfastleigh.",
+    "Decile": "One tenth of England's LSOAs ranked from most to least deprived: decile 1 is "
+    "the most deprived 10%, decile 10 the least deprived 10%.",
+    "Rank": "An LSOA's place among all of England's LSOAs (1 = most deprived); for an "
+    "authority, its place among authorities on a summary measure.",
+    "Domain": "One of the seven kinds of deprivation the IMD combines: income, employment, "
+    "education, health, crime, barriers to housing and services, living environment.",
+    "IDACI / IDAOPI": "Supplementary indices: income deprivation affecting children (0-15) "
+    "and affecting older people (60 and over).",
+    "Marmot measure": "The share of an authority's neighbourhoods in England's most deprived "
+    "10%, tracked release by release (as Coventry, a Marmot City, reports it).",
+    "Extent, local concentration, scale": "MHCLG's summary measures for an authority: how "
+    "many people live in deprived neighbourhoods, how intense its worst hot spots are, and "
+    "how many people are deprived.",
+    "Slope Index of Inequality (SII)": "The gap in years of life expectancy between the most "
+    "and least deprived ends of an area's social gradient, from a line fitted across its "
+    "deprivation tenths (Low & Low 2004; OHID).",
+    "Boundary vintage": "The year an area's boundaries were drawn (2001, 2011 or 2021 LSOAs; "
+    "April 2024 authorities). Releases are matched across vintages by the ONS best-fit "
+    "lookups.",
+}

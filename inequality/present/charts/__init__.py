@@ -59,7 +59,7 @@ def stacked_deciles_chart(frame: pd.DataFrame, y: str, y_title: str, y_sort=None
         order=alt.Order("decile:Q", sort="ascending"),
         tooltip=[alt.Tooltip(f"{y}:N", title=y_title),
                  alt.Tooltip("decile_label:N", title="Decile"),
-                 alt.Tooltip("lsoas:Q", title="LSOAs", format=",.1f"),
+                 alt.Tooltip("lsoas:Q", title="LSOAs", format=",.0f"),
                  alt.Tooltip("share:Q", title="Share", format=".1%")]
     ).properties(height=height)
 
@@ -115,7 +115,7 @@ def transition_chart(matrix: pd.DataFrame, from_label: str, to_label: str) -> al
                                                                    domain=[0, top])),
         tooltip=[alt.Tooltip("from:O", title=f"Decile {from_label}"),
                  alt.Tooltip("to:O", title=f"Decile {to_label}"),
-                 alt.Tooltip("lsoas:Q", title="LSOAs", format=",.1f")])
+                 alt.Tooltip("lsoas:Q", title="LSOAs", format=",.0f")])
     text = base.mark_text(fontSize=12).encode(
         text=alt.Text("lsoas:Q", format=",.1~f"),
         color=alt.condition(alt.datum.lsoas > top * 0.5, alt.value("#fff"),
