@@ -527,15 +527,19 @@ def gradient(con: Con, le_key: str, sex: str, deprivation: str = DEFAULT_DEPRIVA
 # --------------------------------------------------------------------------------------------
 
 def _not_loaded_message(con: Con) -> str:
+    """Why small-area life expectancy is missing, for a reader (what was loaded is on the
+    Data & methods page)."""
     status = queries.source_status(con, list(MSOA_SOURCES))
-    why = "; ".join(f"{r.source_id}: {r.status}" + (f" ({r.message})" if r.message else "")
-                    for r in status.itertuples())
-    return ("Small-area (MSOA) life expectancy is not loaded in this database. It comes from "
+    failed = any(r.status not in ("loaded", "not in this build", None)
+                 for r in status.itertuples())
+    return ("Small-area (MSOA) life expectancy is not loaded in this copy of the data. It "
+            "comes from "
             "OHID's Local Health profile on Fingertips (indicators 93283, males, and 93285, "
-            f"females; {LOCAL_HEALTH_URL}), which is published only through the live "
-            "Fingertips API and is not in the offline mirror. Build from the live sources "
-            "(`python -m inequality build`) to see the gap between this authority's most and "
-            "least deprived neighbourhoods and its map." + (f" Load log: {why}." if why else ""))
+            f"females; {LOCAL_HEALTH_URL}), published only through the live Fingertips API, "
+            "and this dashboard was built from an offline copy"
+            + (" (or the download failed: see Data & methods)" if failed else "")
+            + ". Built from the live sources, this section shows the gap between the "
+            "authority's most and least deprived neighbourhoods, and its map.")
 
 
 def msoa_gap(con: Con, area_code: str, sex: str, *, n_sim: int = 20_000, seed: int = 2004
