@@ -30,7 +30,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from _common import MIRROR, require_mirror, run_child
+from _common import MIRROR, median_time, require_mirror, run_child
 
 import duckdb
 import pyarrow as pa
@@ -56,15 +56,6 @@ def medians(fn, items, repeat: int = 1) -> float:
             fn(item)
             times.append(time.perf_counter() - t)
     return statistics.median(times)
-
-
-def once(fn, runs: int = 3) -> tuple[float, list[float]]:
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), times
 
 
 def ms(x: float) -> str:
@@ -102,10 +93,10 @@ def batch(con, db_path: str, postcodes: list[str]) -> None:
                             "(SELECT unnest(?::VARCHAR[]))", [postcodes]).df()
         return found.merge(lsoa, left_on="lsoa21_code", right_on="lsoa_code", how="left")
 
-    floor, _ = once(floor_fn)
+    floor, _ = median_time(floor_fn)
     print(f"   floor: one DuckDB join + one pandas merge   {floor:8.3f} s")
     places.check_postcodes(con, inputs[:10])  # warm
-    warm, runs = once(lambda: places.check_postcodes(con, inputs))
+    warm, runs = median_time(lambda: places.check_postcodes(con, inputs))
     print(f"   places.check_postcodes, warm                {warm:8.3f} s  = {warm / floor:5.1f} x "
           f"floor   aim < 2 s: {'met' if warm < 2 else 'NOT met'}  (runs "
           f"{[round(r, 3) for r in runs]})")
@@ -138,9 +129,9 @@ def nspl_load(con) -> None:
             return pacsv.read_csv(f, convert_options=pacsv.ConvertOptions(
                 column_types={c: pa.string() for c in ("pcds", "laua", "ward", "lsoa21")}))
 
-    floor, _ = once(plain_read)
+    floor, _ = median_time(plain_read)
     print(f"   floor: plain pyarrow read of the zipped CSV {floor:8.2f} s")
-    read, _ = once(lambda: READERS["postcode"](source, path))
+    read, _ = median_time(lambda: READERS["postcode"](source, path))
     print(f"   read_nspl (read + validate)                 {read:8.2f} s  = {read / floor:4.1f} x "
           "floor")
 

@@ -358,7 +358,7 @@ class _HttpFetcher:
                 except requests.RequestException as exc:  # bad URL, too many redirects...
                     raise FetchError(
                         f"{self.source.id}: the request to {url} failed: {exc}; check the "
-                        "URL in inequality/sources.py, or build from a mirror with --mirror DIR",
+                        "URL in inequality/etl/sources.py, or build from a mirror with --mirror DIR",
                         source_id=self.source.id, url=url) from exc
             except _Retry as failure:
                 if attempt + 1 >= attempts:
@@ -387,7 +387,7 @@ class _HttpFetcher:
             raise FetchError(
                 f"{self.source.id}: the server returned HTTP {status} "
                 f"{response.reason or ''} for {url}; the file may have moved: check "
-                f"{self.source.landing_page} and correct the URL in inequality/sources.py, "
+                f"{self.source.landing_page} and correct the URL in inequality/etl/sources.py, "
                 "or build from a mirror with --mirror DIR",
                 source_id=self.source.id, url=url, status=status)
 
@@ -451,7 +451,7 @@ class _HttpFetcher:
             if not isinstance(features, list):
                 raise FetchError(
                     f"{self.source.id}: the ArcGIS response from {url} has no feature list; "
-                    "check the query URL in inequality/sources.py",
+                    "check the query URL in inequality/etl/sources.py",
                     source_id=self.source.id, url=url)
             props = page.get("properties")
             exceeded = bool(page.get("exceededTransferLimit")
@@ -465,7 +465,7 @@ class _HttpFetcher:
         raise FetchError(
             f"{self.source.id}: {self.source.url} still had more records after "
             f"{ARCGIS_MAX_PAGES} pages; the service may be ignoring resultOffset. Check the "
-            "query URL in inequality/sources.py, or build from a mirror with --mirror DIR",
+            "query URL in inequality/etl/sources.py, or build from a mirror with --mirror DIR",
             source_id=self.source.id, url=self.source.url)
 
     def _read_page(self, response: requests.Response, url: str) -> dict:
@@ -487,7 +487,7 @@ class _HttpFetcher:
         if not isinstance(page, dict):
             raise FetchError(
                 f"{self.source.id}: {url} returned JSON that is not an ArcGIS query result; "
-                "check the query URL in inequality/sources.py",
+                "check the query URL in inequality/etl/sources.py",
                 source_id=self.source.id, url=url)
         error = page.get("error")
         if error:
@@ -506,7 +506,7 @@ class _HttpFetcher:
                 raise _Retry(f"{described} for {url}", status=status)
             raise FetchError(
                 f"{self.source.id}: {url} returned {described}; the service or its fields "
-                "may have changed: check the query URL in inequality/sources.py against "
+                "may have changed: check the query URL in inequality/etl/sources.py against "
                 f"{self.source.landing_page}, or build from a mirror with --mirror DIR",
                 source_id=self.source.id, url=url, status=status)
         return page
@@ -533,7 +533,7 @@ class _HttpFetcher:
                     raise FetchError(
                         f"{self.source.id}: a record from {self.source.url} has no "
                         "'attributes'; an arcgis_table source needs f=json in its URL "
-                        "(check inequality/sources.py)",
+                        "(check inequality/etl/sources.py)",
                         source_id=self.source.id, url=self.source.url)
                 records.append(attributes)
         header: dict[str, None] = {}  # ordered union of the attribute names
