@@ -95,11 +95,11 @@ c3.metric("Far from services", f"{counts['Far from services']}",
 inc = rep["outside"]["income"]
 if inc["available"]:
     share20 = inc["table"].set_index("max_decile").loc[2, "share_outside"]
-    c4.metric("Income-deprived outside worst 20%", text.fmt_pct(share20, 0),
+    c4.metric("Missed by area targeting", text.fmt_pct(share20, 0),
               help="Share of the place's income-deprived people who live outside England's "
                    "most deprived 20% of neighbourhoods.")
 else:
-    c4.metric("Income-deprived outside worst 20%", "not available",
+    c4.metric("Missed by area targeting", "not available",
               help=text.humanise(inc["reason"]))
 prof = rep["profile"]
 gm = prof.get("global_moran") or {}
