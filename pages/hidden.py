@@ -92,15 +92,23 @@ c2.metric("Hidden by the overall index", f"{counts['Hidden by the overall index'
 c3.metric("Far from services", f"{counts['Far from services']}",
           help="Neighbourhoods in England's most deprived 20% on geographical barriers: "
                "distance to a GP, school, shop and post office.")
-inc = rep["outside"]["income"]
+inc, earlier = rep["outside"]["income"], None
 if inc["available"]:
     share20 = inc["table"].set_index("max_decile").loc[2, "share_outside"]
     c4.metric("Missed by area targeting", text.fmt_pct(share20, 0),
               help="Share of the place's income-deprived people who live outside England's "
                    "most deprived 20% of neighbourhoods.")
 else:
-    c4.metric("Missed by area targeting", "not available",
-              help=text.humanise(inc["reason"]))
+    earlier = data.hidden_outside_fallback(code, release)
+    if earlier:
+        c4.metric("Missed by area targeting", text.fmt_pct(earlier["share20"], 0),
+                  help=f"From {text.release_name(earlier['release'])}, the latest release with "
+                       "population figures: " + text.humanise(inc["reason"]) + ".")
+        c4.caption(f"From {text.release_name(earlier['release'])}, the latest release with "
+                   "population figures.")
+    else:
+        c4.metric("Missed by area targeting", "not available",
+                  help=text.humanise(inc["reason"]))
 prof = rep["profile"]
 gm = prof.get("global_moran") or {}
 st.caption(f"{s['flagged_count']} of {rep['lsoa_count']} neighbourhoods are flagged for at "
@@ -121,6 +129,10 @@ with st.expander("How the spread is measured"):
 st.subheader("What you can say")
 st.caption("Each sentence carries its figure and its source; copy it as it is.")
 st.markdown("\n".join(f"- {text.plain(line)}" for line in data.hidden_quotable(rep)))
+if not inc["available"] and earlier:
+    st.markdown("\n".join(f"- From {text.release_name(earlier['release'])}, the latest "
+                          f"release with population figures: {text.plain(line)}"
+                          for line in earlier["sentences"]))
 
 # --- the map ----------------------------------------------------------------------------------
 st.subheader("Where they are")

@@ -31,3 +31,10 @@ def test_data_page_has_a_glossary_and_no_server_path(app_db):
     words = texts(at)
     assert "Glossary" in [h.value for h in at.subheader] and "Decile" in words
     assert str(app_db.parent) not in words and "/tmp/" not in words and "/work/" not in words
+
+
+def test_hidden_people_come_from_the_latest_release_with_population_figures(app_db):
+    at = ok(run_page("pages/hidden.py", area=HARTLEPOOL, release="iod2025"))
+    card = next(m for m in at.metric if m.label == "Missed by area targeting")
+    assert card.value.endswith("%")
+    assert "From IoD 2019, the latest release with population figures" in texts(at)

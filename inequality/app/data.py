@@ -207,6 +207,25 @@ UnknownArea = queries.UnknownArea
 hidden_quotable = hidden.quotable
 
 
+def hidden_outside_fallback(area_code: str, release: str) -> dict | None:
+    """Deprived people outside deprived places from the latest earlier release that can count
+    them (the chosen release's file may lack population figures): ``{"release", "share20",
+    "sentences"}``, or None."""
+    years = release_years()
+    for other in reversed([r for r in releases()["release"] if years[r] < years[release]]):
+        try:
+            rep = hidden_report(area_code, other, ())
+        except LookupError:
+            continue
+        inc = rep["outside"]["income"]
+        if inc["available"]:
+            share20 = inc["table"].set_index("max_decile").loc[2, "share_outside"]
+            return {"release": other, "share20": float(share20),
+                    "sentences": [s for s in hidden.quotable(rep)
+                                  if "live outside the most deprived" in s]}
+    return None
+
+
 def _hidden_report(con, area_code: str, release: str, domains: tuple[str, ...]) -> dict:
     return hidden.report(con, area_code, release, domains=domains)
 
