@@ -246,7 +246,10 @@ def test_page_runs_and_follows_the_area_picker(monkeypatch, fixture_db):
     assert at.header[0].value == "Hartlepool"
     women, men = at.metric[:4], at.metric[4:8]  # one row of cards per sex, under its heading
     assert [h.value for h in at.subheader][:2] == ["Women", "Men"]
-    assert men[0].label == "Life expectancy at birth" and men[0].value.endswith(" years")
+    assert [m.label for m in women] == [m.label for m in men] == [
+        "Life expectancy at birth", "Gap within the area (SII)", "Healthy life expectancy",
+        "Years in poorer health"]
+    assert men[0].value.endswith(" years")
     assert any(c.value == "Period 2023–25." for c in at.caption)  # the period, in full
     assert any("Local Health" in i.value for i in at.info)          # MSOA data not loaded
     at.selectbox(key="area").set_value(RUTLAND).run()
