@@ -80,6 +80,17 @@ def test_force_rebuilds(built, tmp_path):
     assert report.changed and len(report.loaded) == len(fixture_sources())
 
 
+def fails_and_keeps_the_database(built, tmp_path, source_id, damage, match) -> None:
+    """A build from a mirror whose ``source_id`` file is damaged by ``damage`` fails with a
+    message matching ``match``, and the previous database is left byte-identical."""
+    digest = sha(built)
+    mirror = damaged_mirror(tmp_path, source_id, damage)
+    with pytest.raises(BuildError, match=match):
+        build(built, mirror=mirror, raw_dir=tmp_path / "raw2", sources=fixture_sources(),
+              force=True, log=lambda _m: None)
+    assert_intact(built, digest)
+
+
 @pytest.mark.parametrize("source_id,damage,match", [
     ("iod2019_lsoa11",
      lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) * 2 // 3]),
@@ -91,12 +102,7 @@ def test_force_rebuilds(built, tmp_path):
      r"boundaries_lsoa21: .*lsoa21_boundaries_eng_bsc\.parquet"),
 ])
 def test_failed_build_leaves_previous_database_intact(built, tmp_path, source_id, damage, match):
-    digest = sha(built)
-    mirror = damaged_mirror(tmp_path, source_id, damage)
-    with pytest.raises(BuildError, match=match):
-        build(built, mirror=mirror, raw_dir=tmp_path / "raw2", sources=fixture_sources(),
-              force=True, log=lambda _m: None)
-    assert_intact(built, digest)
+    fails_and_keeps_the_database(built, tmp_path, source_id, damage, match)
 
 
 def test_missing_mirror_file_is_reported(built, tmp_path):
@@ -230,12 +236,7 @@ FIX = r"re-download it with `python -m inequality build --force`"
 ])
 def test_corrupt_value_fails_the_build_naming_file_row_rule_and_fix(built, tmp_path, source_id,
                                                                     damage, match):
-    digest = sha(built)
-    mirror = damaged_mirror(tmp_path, source_id, damage)
-    with pytest.raises(BuildError, match=match):
-        build(built, mirror=mirror, raw_dir=tmp_path / "raw2", sources=fixture_sources(),
-              force=True, log=lambda _m: None)
-    assert_intact(built, digest)
+    fails_and_keeps_the_database(built, tmp_path, source_id, damage, match)
 
 
 def test_lsoa_code_replaced_in_the_2021_lookup_names_both_codes_and_files(built, tmp_path):
