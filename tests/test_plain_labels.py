@@ -30,7 +30,8 @@ def _raw_words(at, with_cells: bool) -> set[tuple[str, str]]:
         value = frame.value
         found |= {("column", m) for c in value.columns for m in RAW.findall(str(c))}
         if with_cells:
-            cells = " ".join(str(v) for v in value.select_dtypes("object").to_numpy().ravel())
+            text = value.select_dtypes(include=["object", "string"])
+            cells = " ".join(str(v) for v in text.to_numpy().ravel())
             found |= {("cell", m) for m in re.findall(r"\biod20\d\d\b|\bshare_\d+\b", cells)}
     return found
 
