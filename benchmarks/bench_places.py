@@ -3,10 +3,10 @@
     .venv/bin/python benchmarks/bench_places.py [DB] [--no-build]
 
 1. A postcode answered, warm (aim: under 50 ms): ``places.search`` of a postcode typed in a
-   messy spelling and ``places.check_postcodes`` of one postcode, against the floor of a plain
+   messy spelling and ``postcodes.check_postcodes`` of one postcode, against the floor of a plain
    DuckDB point lookup of the same postcodes; ``places.neighbourhood`` (the whole "your
    neighbourhood" profile) for information.
-2. 10,000 postcodes (aim: under 2 s): ``places.check_postcodes`` of 10,000 real postcodes in
+2. 10,000 postcodes (aim: under 2 s): ``postcodes.check_postcodes`` of 10,000 real postcodes in
    messy spellings, warm and in a fresh process (cold: the in-memory tables are built
    first), against the floor of one DuckDB join of the same postcodes plus one plain pandas
    merge with the 2021 LSOA table.
@@ -40,7 +40,7 @@ from inequality import config, queries
 from inequality.etl import build as build_mod
 from inequality.etl import sources
 from inequality.etl.readers import READERS
-from inequality.services import places
+from inequality.services import neighbourhood, places, postcodes
 
 
 def messy(pc: str, i: int) -> str:
@@ -73,12 +73,12 @@ def single(con, sample: list[str]) -> None:
     print(f"   floor: plain DuckDB point lookup            {ms(floor):>10}")
     for label, fn in (
             ("places.search(messy postcode)", lambda p_i: places.search(con, messy(*p_i))),
-            ("places.check_postcodes([one])", lambda p_i: places.check_postcodes(
+            ("postcodes.check_postcodes([one])", lambda p_i: postcodes.check_postcodes(
                 con, [messy(*p_i)]))):
         t = medians(fn, [(p, i) for i, p in enumerate(sample)])
         print(f"   {label:<42} {ms(t):>10}  = {t / floor:5.1f} x floor   aim < 50 ms: "
               f"{'met' if t < 0.05 else 'NOT met'}")
-    t = medians(lambda p: places.neighbourhood(con, p), sample[:10])
+    t = medians(lambda p: neighbourhood.neighbourhood(con, p), sample[:10])
     print(f"   {'places.neighbourhood (whole profile)':<42} {ms(t):>10}  = {t / floor:5.1f} x "
           "floor   (for information)")
 
@@ -95,21 +95,21 @@ def batch(con, db_path: str, postcodes: list[str]) -> None:
 
     floor, _ = median_time(floor_fn)
     print(f"   floor: one DuckDB join + one pandas merge   {floor:8.3f} s")
-    places.check_postcodes(con, inputs[:10])  # warm
-    warm, runs = median_time(lambda: places.check_postcodes(con, inputs))
-    print(f"   places.check_postcodes, warm                {warm:8.3f} s  = {warm / floor:5.1f} x "
+    postcodes.check_postcodes(con, inputs[:10])  # warm
+    warm, runs = median_time(lambda: postcodes.check_postcodes(con, inputs))
+    print(f"   postcodes.check_postcodes, warm                {warm:8.3f} s  = {warm / floor:5.1f} x "
           f"floor   aim < 2 s: {'met' if warm < 2 else 'NOT met'}  (runs "
           f"{[round(r, 3) for r in runs]})")
     listing = Path(tempfile.mkdtemp()) / "postcodes.txt"
     listing.write_text("\n".join(inputs) + "\n")
-    code = (f"import time, duckdb\nfrom inequality.services import places\n"
+    code = (f"import time, duckdb\nfrom inequality.services import postcodes\n"
             f"con = duckdb.connect({db_path!r}, read_only=True)\n"
             f"inputs = open({str(listing)!r}).read().splitlines()\n"
-            "t = time.perf_counter(); places.check_postcodes(con, inputs)\n"
+            "t = time.perf_counter(); postcodes.check_postcodes(con, inputs)\n"
             "print('COLD', time.perf_counter() - t)")
     _, peak, out = run_child(code)
     cold = float(next(ln for ln in out.splitlines() if ln.startswith("COLD")).split()[1])
-    print(f"   places.check_postcodes, fresh process       {cold:8.3f} s  (builds its in-memory "
+    print(f"   postcodes.check_postcodes, fresh process       {cold:8.3f} s  (builds its in-memory "
           f"tables first; peak RSS {peak:.0f} MiB)")
     seconds, _, _ = run_child(f"from inequality.cli import main\nimport sys\n"
                               f"main(['postcodes', {str(listing)!r}, '--db', {db_path!r}, "

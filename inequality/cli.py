@@ -398,7 +398,7 @@ def cmd_postcodes(args: argparse.Namespace) -> int:
     import os
     import tempfile
 
-    from .services import places
+    from .services import places, postcodes
 
     name = "standard input" if str(args.file) == "-" else str(args.file)
     try:
@@ -418,9 +418,9 @@ def cmd_postcodes(args: argparse.Namespace) -> int:
                                "or is not writable; choose another --out")
     with _connect(args) as con:
         try:
-            inputs = places.read_postcode_file(data, name)
-            result = places.check_postcodes(con, inputs)
-        except places.PostcodeInputError as exc:
+            inputs = postcodes.read_postcode_file(data, name)
+            result = postcodes.check_postcodes(con, inputs)
+        except postcodes.PostcodeInputError as exc:
             raise CommandError(str(exc)) from exc
         except places.PlacesNotLoaded as exc:
             raise CommandError(str(exc)) from exc
@@ -439,7 +439,7 @@ def cmd_postcodes(args: argparse.Namespace) -> int:
             Path(tmp).unlink(missing_ok=True)
             raise CommandError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
     if args.json:
-        _print_json(places.batch_records(result))
+        _print_json(postcodes.batch_records(result))
         print(summary["sentence"], file=sys.stderr)
         return EXIT_OK
     if args.out is None:

@@ -31,7 +31,7 @@ from inequality.etl.build import BuildError, build
 from inequality.etl.readers import READERS, ReaderError
 from inequality.etl.readers.places import normalise_postcode
 from inequality.present.exports import csv_bytes
-from inequality.services import places
+from inequality.services import neighbourhood, places, postcodes
 
 NSPL = "nspl21_lsoa21"
 MEMBER = "Data/NSPL21_AUG_2024_UK.csv"
@@ -316,7 +316,7 @@ def test_resolve_area_accepts_any_case_and_names_and_suggests(con):
 def test_batch_agrees_with_the_raw_files(con):
     nspl = raw_nspl(FIXTURE_MIRROR)
     inputs = [messy(p, i) for i, p in enumerate(nspl["pcds"])]
-    result = places.check_postcodes(con, inputs)
+    result = postcodes.check_postcodes(con, inputs)
     expected = raw_expectations(FIXTURE_MIRROR)
     assert check_against_raw(result, inputs, nspl, expected) == len(nspl)
     merged = result["rows"][result["rows"]["lsoa21_code"] == "E01035188"]
@@ -329,7 +329,7 @@ def test_batch_reports_every_input_that_does_not_match(con):
     absent = next(f"{real.split()[0]} 9{a}{b}" for a in "ZYX" for b in "ZYX"
                   if f"{real.split()[0]} 9{a}{b}" not in set(nspl["pcds"]))
     inputs = ["", "   ", "TS24", "not a postcode", "BT1 1AA", "eh1 1yz", absent, real, "QQ1 1QQ"]
-    rows = places.check_postcodes(con, inputs)["rows"]
+    rows = postcodes.check_postcodes(con, inputs)["rows"]
     assert list(rows["error_code"]) == ["empty", "empty", "malformed", "malformed",
                                         "outside_england", "outside_england", "not_found",
                                         None, "not_found"]
@@ -341,7 +341,7 @@ def test_batch_reports_every_input_that_does_not_match(con):
 
 def test_batch_summary_counts_the_most_deprived(con):
     nspl = raw_nspl(FIXTURE_MIRROR)
-    result = places.check_postcodes(con, list(nspl["pcds"]) + ["nonsense"])
+    result = postcodes.check_postcodes(con, list(nspl["pcds"]) + ["nonsense"])
     expected = raw_expectations(FIXTURE_MIRROR)
     deciles = [expected[c]["iod2025"] for c in nspl["lsoa21"]]
     s = result["summary"]
@@ -353,16 +353,16 @@ def test_batch_summary_counts_the_most_deprived(con):
 
 
 def test_batch_over_the_limit_is_refused(con):
-    with pytest.raises(places.PostcodeInputError, match=r"10,001 postcodes given; the batch "
+    with pytest.raises(postcodes.PostcodeInputError, match=r"10,001 postcodes given; the batch "
                                                         r"check takes at most 10,000"):
-        places.check_postcodes(con, ["TS24 0AA"] * 10_001)
+        postcodes.check_postcodes(con, ["TS24 0AA"] * 10_001)
 
 
 def test_batch_json_and_formula_safe_csv(con):
     real = raw_nspl(FIXTURE_MIRROR)["pcds"].iloc[3]
     hostile = ['=HYPERLINK("http://evil.example")', "+1", "-1", "@SUM(A1)", real]
-    result = places.check_postcodes(con, hostile)
-    records = places.batch_records(result)
+    result = postcodes.check_postcodes(con, hostile)
+    records = postcodes.batch_records(result)
     assert [r["input"] for r in records] == hostile
     assert set(records[-1]) >= {"input", "postcode", "lsoa21_code", "lad24_code", "ward_code",
                                 "msoa21_name", "imd_decile", "error"}
@@ -376,26 +376,26 @@ def test_batch_json_and_formula_safe_csv(con):
 
 
 def test_read_postcode_file_text_csv_and_encodings():
-    assert places.read_postcode_file(b"tq11 0aa\n\n  TS24 0AA \r\n") == ["tq11 0aa",
+    assert postcodes.read_postcode_file(b"tq11 0aa\n\n  TS24 0AA \r\n") == ["tq11 0aa",
                                                                           "  TS24 0AA "]
-    assert places.read_postcode_file(b"id,Post Code\n1,tq11 0aa\n2,\n\n3,TS24 0AA\n") == [
+    assert postcodes.read_postcode_file(b"id,Post Code\n1,tq11 0aa\n2,\n\n3,TS24 0AA\n") == [
         "tq11 0aa", "", "TS24 0AA"]
     utf16 = "postcode\r\nTQ11 0AA\r\n".encode("utf-16")
-    assert places.read_postcode_file(utf16) == ["TQ11 0AA"]
-    with pytest.raises(places.PostcodeInputError, match=r"upload.csv is not UTF-8 text "
+    assert postcodes.read_postcode_file(utf16) == ["TQ11 0AA"]
+    with pytest.raises(postcodes.PostcodeInputError, match=r"upload.csv is not UTF-8 text "
                                                         r"\(byte 0xe9 .*save it as UTF-8"):
-        places.read_postcode_file("name,postcode\nJos\u00e9,TQ11 0AA\n".encode("latin-1"),
+        postcodes.read_postcode_file("name,postcode\nJos\u00e9,TQ11 0AA\n".encode("latin-1"),
                                   "upload.csv")
-    with pytest.raises(places.PostcodeInputError, match="none is called 'postcode'"):
-        places.read_postcode_file(b"name,address\na,b\n")
-    with pytest.raises(places.PostcodeInputError, match="holds 10,001 postcodes"):
-        places.read_postcode_file(b"TS24 0AA\n" * 10_001)
+    with pytest.raises(postcodes.PostcodeInputError, match="none is called 'postcode'"):
+        postcodes.read_postcode_file(b"name,address\na,b\n")
+    with pytest.raises(postcodes.PostcodeInputError, match="holds 10,001 postcodes"):
+        postcodes.read_postcode_file(b"TS24 0AA\n" * 10_001)
 
 
 def test_neighbourhood_of_a_postcode(con):
     raw = raw_nspl(FIXTURE_MIRROR)
     row = raw[raw["lsoa21"] == "E01035188"].iloc[0]  # a 2021 LSOA merged from two 2011 ones
-    n = places.neighbourhood(con, row["pcds"].lower())
+    n = neighbourhood.neighbourhood(con, row["pcds"].lower())
     assert n["postcode"]["postcode"] == row["pcds"]
     assert n["lsoa"]["lsoa_code"] == "E01035188" and n["lsoa"]["lad24_code"] == "E06000001"
     expected = raw_expectations(FIXTURE_MIRROR)["E01035188"]
@@ -418,13 +418,13 @@ def test_neighbourhood_of_a_postcode(con):
 
 
 def test_neighbourhood_of_an_lsoa_name_and_unknowns(con):
-    n = places.neighbourhood(con, "Hartlepool 002F")
+    n = neighbourhood.neighbourhood(con, "Hartlepool 002F")
     assert n["postcode"] is None and n["lsoa"]["lsoa_code"] == "E01011994"
     with pytest.raises(places.PlaceNotFound, match="is not a postcode or an LSOA code or name"):
-        places.neighbourhood(con, "Atlantis")
+        neighbourhood.neighbourhood(con, "Atlantis")
     with pytest.raises(places.PlaceNotFound, match="postcode 'BT1 1AA': BT1 1AA is in Northern "
                                                    "Ireland"):
-        places.neighbourhood(con, "BT1 1AA")
+        neighbourhood.neighbourhood(con, "BT1 1AA")
 
 
 def test_area_lsoas_outline(con):
@@ -443,7 +443,7 @@ def test_old_database_without_place_tables_says_rebuild(fixture_db, tmp_path):
         c.execute("DROP TABLE postcode")
     with duckdb.connect(str(old), read_only=True) as c:
         with pytest.raises(places.PlacesNotLoaded, match="no postcode table .* rebuild it"):
-            places.check_postcodes(c, ["TS24 0AA"])
+            postcodes.check_postcodes(c, ["TS24 0AA"])
 
 
 # --- the commands ------------------------------------------------------------------------------
@@ -546,14 +546,14 @@ def test_full_batch_agrees_with_the_raw_files(mcon, full_mirror):
     in_merged = nspl.index[nspl["lsoa21"].isin(set(rng.sample(merged, 20)))]
     picks = nspl.loc[sorted(set(sample) | set(in_merged[:40]))]
     inputs = [messy(p, i) for i, p in enumerate(picks["pcds"])]
-    result = places.check_postcodes(mcon, inputs)
+    result = postcodes.check_postcodes(mcon, inputs)
     assert check_against_raw(result, inputs, nspl, expected) == len(picks)
     rows = result["rows"]
     for rel in ("iod2019", "iod2015", "iod2010"):
         assert rows[f"{rel}_imd_decile"].notna().sum() > 250, rel  # through the lookups
     absent = next(f"TQ11 9{a}{b}" for a in "ZYXW" for b in "ZYXW"
                   if f"TQ11 9{a}{b}" not in set(nspl["pcds"]))
-    bad = places.check_postcodes(mcon, ["tq11", "BT1 1AA", absent, ""])["rows"]
+    bad = postcodes.check_postcodes(mcon, ["tq11", "BT1 1AA", absent, ""])["rows"]
     assert list(bad["error_code"]) == ["malformed", "outside_england", "not_found", "empty"]
     assert bad["error"].notna().all()
 

@@ -19,7 +19,8 @@ from ..measures import SUMMARY_MEASURES
 from ..present import exports, maps, report, tables, text
 from ..queries import ENGLAND
 from ..services import briefing as briefing_service
-from ..services import custom_areas, health, hidden, places, summaries
+from ..services import custom_areas, health, hidden, places, postcodes, summaries
+from ..services import neighbourhood as neighbourhood_service
 from ..services import exports as export_service
 from ..services import maps as map_service
 from .cache import cached, cached_resource, cursor
@@ -449,7 +450,7 @@ def _search_places(con, query: str, limit: int, kinds: tuple[str, ...] | None) -
 
 _search_places_cached = cached(_search_places)
 no_match_reason = cached(places.no_match_reason)
-neighbourhood = cached(places.neighbourhood)
+neighbourhood = cached(neighbourhood_service.neighbourhood)
 
 
 def search_places(query: str, limit: int = 8, kinds: tuple[str, ...] | None = None
@@ -474,7 +475,7 @@ def place_lsoas(result: dict) -> dict:
 
 
 def _check_postcodes(con, inputs: tuple[str, ...]) -> dict:
-    return places.check_postcodes(con, list(inputs))
+    return postcodes.check_postcodes(con, list(inputs))
 
 
 _check_postcodes_cached = cached(_check_postcodes)
@@ -486,9 +487,9 @@ def check_postcodes(inputs) -> dict:
 
 
 def read_postcode_file(payload: bytes, name: str) -> list[str]:
-    return places.read_postcode_file(payload, name)
+    return postcodes.read_postcode_file(payload, name)
 
 
-PostcodeInputError = places.PostcodeInputError
+PostcodeInputError = postcodes.PostcodeInputError
 PlaceNotFound = places.PlaceNotFound
-MAX_POSTCODES = places.MAX_POSTCODES
+MAX_POSTCODES = postcodes.MAX_POSTCODES
