@@ -4,7 +4,7 @@
 
 1. A postcode answered, warm (aim: under 50 ms): ``places.search`` of a postcode typed in a
    messy spelling and ``postcodes.check_postcodes`` of one postcode, against the floor of a plain
-   DuckDB point lookup of the same postcodes; ``places.neighbourhood`` (the whole "your
+   DuckDB point lookup of the same postcodes; ``neighbourhood.neighbourhood`` (the whole "your
    neighbourhood" profile) for information.
 2. 10,000 postcodes (aim: under 2 s): ``postcodes.check_postcodes`` of 10,000 real postcodes in
    messy spellings, warm and in a fresh process (cold: the in-memory tables are built
@@ -79,7 +79,7 @@ def single(con, sample: list[str]) -> None:
         print(f"   {label:<42} {ms(t):>10}  = {t / floor:5.1f} x floor   aim < 50 ms: "
               f"{'met' if t < 0.05 else 'NOT met'}")
     t = medians(lambda p: neighbourhood.neighbourhood(con, p), sample[:10])
-    print(f"   {'places.neighbourhood (whole profile)':<42} {ms(t):>10}  = {t / floor:5.1f} x "
+    print(f"   {'neighbourhood (whole profile)':<42} {ms(t):>10}  = {t / floor:5.1f} x "
           "floor   (for information)")
 
 

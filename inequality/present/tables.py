@@ -219,7 +219,7 @@ def custom_series(places: list[tuple[dict, str, str]], years: Mapping[str, int]
 def neighbourhood_deciles(deciles: pd.DataFrame) -> pd.DataFrame:
     """A neighbourhood's national decile of every index and domain by release (rows: measures
     in the published order; columns: ``IoD <year>``); sub-domains left out. ``deciles``: the
-    ``deciles`` frame of :func:`inequality.services.places.neighbourhood`."""
+    ``deciles`` frame of :func:`inequality.services.neighbourhood.neighbourhood`."""
     main = deciles[deciles["kind"] != "subdomain"]
     order = list(dict.fromkeys(main["measure"]))
     wide = (main.assign(column="IoD " + main["year"].astype(str))
