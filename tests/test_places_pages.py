@@ -92,7 +92,7 @@ def test_the_postcode_page_checks_a_list_in_order(app_db, hartlepool_postcode):
     table = at.dataframe[0].value
     assert list(table["you typed"]) == pasted.splitlines()
     assert table["postcode"].iloc[0] == postcode
-    assert table["problem"].isna().iloc[0] and table["problem"].iloc[1]
+    assert table["error"].isna().iloc[0] and table["error"].iloc[1]
 
 
 def test_the_map_names_neighbourhoods_with_the_msoa_outlines(app_db, fixture_db):

@@ -244,7 +244,7 @@ def neighbourhood_positions(deciles: pd.DataFrame, authority: str) -> pd.DataFra
 
 
 #: The columns of the batch postcode check a person reads first, with their headings.
-POSTCODE_COLUMNS = {"input": "you typed", "postcode": "postcode", "error": "problem",
+POSTCODE_COLUMNS = {"input": "you typed", "postcode": "postcode", "error": "error",
                     "lsoa21_code": "LSOA 2021", "lsoa21_name": "LSOA name",
                     "msoa21_name": "neighbourhood", "ward_name": "ward",
                     "lad24_name": "local authority", "urban_rural": "urban/rural"}
