@@ -106,12 +106,8 @@ def test_failed_build_leaves_previous_database_intact(built, tmp_path, source_id
 
 
 def test_missing_mirror_file_is_reported(built, tmp_path):
-    digest = sha(built)
-    mirror = damaged_mirror(tmp_path, "ruc2021_lad24", lambda p: p.unlink())
-    with pytest.raises(BuildError, match="ruc2021_lad24"):
-        build(built, mirror=mirror, raw_dir=tmp_path / "raw2", sources=fixture_sources(),
-              force=True, log=lambda _m: None)
-    assert_intact(built, digest)
+    fails_and_keeps_the_database(built, tmp_path, "ruc2021_lad24", lambda p: p.unlink(),
+                                 "ruc2021_lad24")
 
 
 def http_sources(port: int):
@@ -261,15 +257,11 @@ def test_lsoa_code_replaced_in_the_2021_lookup_names_both_codes_and_files(built,
 
 
 def test_lsoa_code_replaced_in_the_change_lookup_is_refused(built, tmp_path):
-    digest = sha(built)
-    mirror = damaged_mirror(tmp_path, "lookup_lsoa11_lsoa21",
-                            edit_csv("LSOA21CD", "E01011950", "LSOA21CD", "E01099999"))
-    with pytest.raises(BuildError, match=r"lookup_lsoa11_lsoa21 \(\S+\) holds 'E01099999', "
-                                         r"which boundaries_lsoa21 \(\S+\) lacks.*Rule: every "
-                                         r"LSOA21 the lookup leads to must exist"):
-        build(built, mirror=mirror, raw_dir=tmp_path / "raw2", sources=fixture_sources(),
-              force=True, log=lambda _m: None)
-    assert_intact(built, digest)
+    fails_and_keeps_the_database(
+        built, tmp_path, "lookup_lsoa11_lsoa21",
+        edit_csv("LSOA21CD", "E01011950", "LSOA21CD", "E01099999"),
+        r"lookup_lsoa11_lsoa21 \(\S+\) holds 'E01099999', which boundaries_lsoa21 \(\S+\) "
+        r"lacks.*Rule: every LSOA21 the lookup leads to must exist")
 
 
 def relabel_crs(crs: str):
@@ -308,27 +300,19 @@ def spike(c):
 
 
 def test_lon_lat_boundaries_labelled_british_national_grid_are_refused(built, tmp_path):
-    digest = sha(built)
-    mirror = damaged_mirror(tmp_path, "boundaries_lsoa21", relabel_crs("EPSG:27700"))
-    with pytest.raises(BuildError, match=r"boundaries_lsoa21: .*lsoa21_boundaries_eng_bsc\.parquet"
-                                         r": area E01011949 lies at lon -7\.\d\d\.\.-7\.\d\d.* "
-                                         r"declares \(EPSG:27700\), outside England.*83 of 83.*"
-                                         r"longitude/latitude degrees.*Fix: re-download"):
-        build(built, mirror=mirror, raw_dir=tmp_path / "raw2", sources=fixture_sources(),
-              force=True, log=lambda _m: None)
-    assert_intact(built, digest)
+    fails_and_keeps_the_database(
+        built, tmp_path, "boundaries_lsoa21", relabel_crs("EPSG:27700"),
+        r"boundaries_lsoa21: .*lsoa21_boundaries_eng_bsc\.parquet: area E01011949 lies at lon "
+        r"-7\.\d\d\.\.-7\.\d\d.* declares \(EPSG:27700\), outside England.*83 of 83.*"
+        r"longitude/latitude degrees.*Fix: re-download")
 
 
 def test_self_intersecting_polygon_is_refused(built, tmp_path):
-    digest = sha(built)
-    mirror = damaged_mirror(tmp_path, "boundaries_lsoa21", replace_first_ring(bow_tie))
-    with pytest.raises(BuildError, match=r"boundaries_lsoa21: .*area E01011949 has an invalid "
-                                         r"geometry \(Self-intersection\[.*\]\) that repair "
-                                         r"would change by \d+% of its area.*Rule: boundaries "
-                                         r"must be valid polygons.*queen neighbours.*Fix"):
-        build(built, mirror=mirror, raw_dir=tmp_path / "raw2", sources=fixture_sources(),
-              force=True, log=lambda _m: None)
-    assert_intact(built, digest)
+    fails_and_keeps_the_database(
+        built, tmp_path, "boundaries_lsoa21", replace_first_ring(bow_tie),
+        r"boundaries_lsoa21: .*area E01011949 has an invalid geometry \(Self-intersection"
+        r"\[.*\]\) that repair would change by \d+% of its area.*Rule: boundaries must be "
+        r"valid polygons.*queen neighbours.*Fix")
 
 
 def test_small_geometry_defect_is_repaired_and_logged(built, tmp_path):
@@ -422,13 +406,9 @@ def test_only_refuses_a_damaged_database(built, tmp_path):
      r"encoded as Latin-1 \(Windows-1252\)"),
 ])
 def test_unreadable_lookup_names_the_file_and_its_encoding(built, tmp_path, content, match):
-    digest = sha(built)
-    mirror = damaged_mirror(tmp_path, "lookup_lad_region",
-                            lambda p: p.write_bytes(content(p.read_text())))
-    with pytest.raises(BuildError, match=rf"lookup_lad_region: .*{match}"):
-        build(built, mirror=mirror, raw_dir=tmp_path / "raw2", sources=fixture_sources(),
-              force=True, log=lambda _m: None)
-    assert_intact(built, digest)
+    fails_and_keeps_the_database(built, tmp_path, "lookup_lad_region",
+                                 lambda p: p.write_bytes(content(p.read_text())),
+                                 rf"lookup_lad_region: .*{match}")
 
 
 def test_disk_full_while_copying_for_only(built, tmp_path, monkeypatch):
