@@ -270,6 +270,9 @@ def build_briefing(figures: dict) -> dict:
     map_bytes, map_alt = map_png(figures["map"]["shapes"], figures["map"]["deciles"],
                                  f"{place.name}, {label}")
     track_bytes, track_alt = tracking_png(series, place.name)
+    hidden_sentences = hidden.quotable(hidden_rep) if hidden_rep is not None else []
+    key_hidden = _key_hidden(hidden_sentences)
+    health_lines = health_sentences(health_name, profile) if profile else []
 
     measures, notes = [], []  # each distinct reason once, as a numbered note
     for key, m in SUMMARY_MEASURES.items():
@@ -291,20 +294,17 @@ def build_briefing(figures: dict) -> dict:
         "generated": date.today().isoformat(),
         "built": figures["built"],
         "measures": measures, "measure_notes": notes,
-        "sentences": headline_sentences(place.name, summary, tracking, england)
-        + _key_hidden(hidden_rep),
+        "sentences": headline_sentences(place.name, summary, tracking, england) + key_hidden,
         "map": {"src": _data_uri(map_bytes), "alt": map_alt, "png": map_bytes},
         "tracking": {"src": _data_uri(track_bytes), "alt": track_alt, "png": track_bytes,
                      "table": series.assign(share=(100 * series["share_1"]).round(1))
                      .pivot_table(index="label", columns="year", values="share", sort=False)},
         "relative_warning": RELATIVE_WARNING,
-        "hidden": hidden_rep, "hidden_sentences": hidden.quotable(hidden_rep) if hidden_rep
-        else [], "flagged": flagged,
+        "hidden": hidden_rep, "hidden_sentences": hidden_sentences, "flagged": flagged,
         "health": profile, "health_name": health_name,
-        "health_sentences": health_sentences(health_name, profile) if profile else [],
-        "key_points": key_points(place.name, summary, tracking, england,
-                                 _key_hidden(hidden_rep),
-                                 health_sentences(health_name, profile) if profile else []),
+        "health_sentences": health_lines,
+        "key_points": key_points(place.name, summary, tracking, england, key_hidden,
+                                 health_lines),
         "key_points_first_page": KEY_POINTS,
         "sources": [s for s in SOURCES if s.in_mirror or s.kind != "health"],
         "attribution": ATTRIBUTION, "licence_url": OGL_URL,
@@ -312,12 +312,10 @@ def build_briefing(figures: dict) -> dict:
     }
 
 
-def _key_hidden(rep: dict | None) -> list[str]:
+def _key_hidden(sentences: list[str]) -> list[str]:
     """The hidden-deprivation sentences that belong on the first page: deprived people outside
     deprived places, and deprivation the overall index hides."""
-    if rep is None:
-        return []
-    return [s for s in hidden.quotable(rep)
+    return [s for s in sentences
             if "live outside the most deprived" in s or "headline index hides" in s]
 
 
