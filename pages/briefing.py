@@ -343,7 +343,8 @@ if result and result["spec"] == spec:
                              file_name=f"{result['file_stem']}.pdf", mime="application/pdf",
                              on_click="ignore", icon=":material/picture_as_pdf:",
                              key="brief_dl_pdf", type="primary", width="stretch")
-        middle.download_button("With the annex (PDF)", data=result["annex_pdf"],
+        middle.download_button("With the annex (PDF)",
+                               data=lambda: data.briefing_annex_pdf(target, brief_release),
                                file_name=f"{result['file_stem']}_with_annex.pdf",
                                mime="application/pdf", on_click="ignore",
                                icon=":material/library_books:", key="brief_dl_annex",

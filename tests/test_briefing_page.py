@@ -347,3 +347,19 @@ def test_every_area_page_offers_a_one_click_briefing(app_db, path):
     at = ok(run_page(path, area=RUTLAND))
     assert "Briefing for this area (PDF)" in downloads(at)
     assert "Briefing for this area (PDF)" not in downloads(ok(run_page(path, area=ENGLAND)))
+
+
+def test_the_annex_pdf_is_made_on_demand_and_follows_the_page(app_db, tmp_path):
+    import shutil
+    import subprocess
+
+    from inequality.app import data
+
+    pdf = data.briefing_annex_pdf(("area", RUTLAND), "iod2025")
+    assert pdf[:5] == b"%PDF-"
+    if shutil.which("pdfinfo"):
+        (tmp_path / "annex.pdf").write_bytes(pdf)
+        info = subprocess.run(["pdfinfo", str(tmp_path / "annex.pdf")], capture_output=True,
+                              text=True, check=True).stdout
+        assert int(next(ln.split()[-1] for ln in info.splitlines()
+                        if ln.startswith("Pages:"))) > 1

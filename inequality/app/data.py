@@ -7,8 +7,6 @@ name put back afterwards, so renaming costs nothing).
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 
@@ -415,31 +413,42 @@ def _briefing(con, kind: str, code: str | None, codes: tuple[str, ...], name: st
              else briefing_service.resolve(con, code, None, name))
     b = report.build_briefing(briefing_service.gather(con, place, release))
     html_text = report.render_html(b)
-    annex_html = report.render_html(b, annex=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        pdfs = []
-        for name, page in (("briefing.pdf", html_text), ("annex.pdf", annex_html)):
-            report.write_pdf(page, Path(tmp) / name)
-            pdfs.append((Path(tmp) / name).read_bytes())
     return {"title": b["title"], "name": place.name, "release_label": b["release_label"],
             "sentences": b["sentences"], "hidden_sentences": b["hidden_sentences"],
             "health_sentences": b["health_sentences"], "health_name": b["health_name"],
             "key_points": b["key_points"], "relative_warning": b["relative_warning"],
-            "html": html_text, "pdf": pdfs[0], "annex_html": annex_html, "annex_pdf": pdfs[1],
+            "html": html_text, "pdf": report.pdf_bytes(html_text),
+            "annex_html": report.render_html(b, annex=True),
             "file_stem": f"briefing_{text.file_stem(place.name)}_{release}"}
 
 
 _briefing_cached = cached(_briefing)
 
 
+def _annex_pdf(con, kind: str, code: str | None, codes: tuple[str, ...], name: str | None,
+               release: str) -> bytes:
+    return report.pdf_bytes(_briefing_cached(kind, code, codes, name, release)["annex_html"])
+
+
+_annex_pdf_cached = cached(_annex_pdf)
+
+
+def _briefing_key(target: tuple, release: str) -> tuple:
+    kind, what = target
+    if kind == "custom":
+        return "custom", None, tuple(sorted(what.lsoa_codes)), what.name, release
+    return kind, what, (), None, release
+
+
+def briefing_annex_pdf(target: tuple, release: str) -> bytes:
+    """The briefing with its annex as a PDF, made only when asked for (a download's click)."""
+    return _annex_pdf_cached(*_briefing_key(target, release))
+
+
 def briefing(target: tuple, release: str) -> dict:
     """Build a briefing (HTML and PDF) for ``("area", code)``, ``("ward", code)`` or
     ``("custom", CustomArea)``: every figure, sentence and image of the report."""
-    kind, what = target
-    if kind == "custom":
-        return _briefing_cached("custom", None, tuple(sorted(what.lsoa_codes)), what.name,
-                                release)
-    return _briefing_cached(kind, what, (), None, release)
+    return _briefing_cached(*_briefing_key(target, release))
 
 
 # --- places: search, your neighbourhood, the batch postcode check -----------------------------

@@ -360,12 +360,17 @@ def render_html(briefing: dict, annex: bool = False) -> str:
     return _ENV.get_template("briefing.html").render(b=briefing, annex=annex)
 
 
-def write_pdf(html: str, path: Path) -> None:
+def pdf_bytes(html: str) -> bytes:
     """The HTML as a tagged PDF (PDF/UA-1: headings, lists, tables and image descriptions a
     screen reader can follow)."""
     import weasyprint  # imported here: only the PDF path needs it
 
-    weasyprint.HTML(string=html).write_pdf(str(path), pdf_variant="pdf/ua-1")
+    return weasyprint.HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
+
+
+def write_pdf(html: str, path: Path) -> None:
+    """:func:`pdf_bytes` written to ``path``."""
+    Path(path).write_bytes(pdf_bytes(html))
 
 
 def check_output(out: Path) -> Path:
