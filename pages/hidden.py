@@ -94,7 +94,7 @@ c3.metric("Far from services", f"{counts['Far from services']}",
                "distance to a GP, school, shop and post office.")
 inc, earlier = rep["outside"]["income"], None
 if inc["available"]:
-    share20 = inc["table"].set_index("max_decile").loc[2, "share_outside"]
+    share20 = hidden.share_outside(inc)
     c4.metric("Missed by area targeting", text.fmt_pct(share20, 0),
               help="Share of the place's income-deprived people who live outside England's "
                    "most deprived 20% of neighbourhoods.")

@@ -15,6 +15,7 @@ from ..etl.sources import SOURCES
 from ..geography import BOUNDARY_GEOGRAPHY
 from ..measures import SUMMARY_MEASURES
 from ..present import exports, maps, report, tables, text
+from ..present import hidden as hidden_tables
 from ..queries import ENGLAND
 from ..services import briefing as briefing_service
 from ..services import custom_areas, health, hidden, places, postcodes, summaries
@@ -218,8 +219,7 @@ def hidden_outside_fallback(area_code: str, release: str) -> dict | None:
             continue
         inc = rep["outside"]["income"]
         if inc["available"]:
-            share20 = inc["table"].set_index("max_decile").loc[2, "share_outside"]
-            return {"release": other, "share20": float(share20),
+            return {"release": other, "share20": hidden_tables.share_outside(inc),
                     "sentences": [s for s in hidden.quotable(rep)
                                   if "live outside the most deprived" in s]}
     return None

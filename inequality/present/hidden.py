@@ -148,3 +148,9 @@ def evidence_counts(flagged: pd.DataFrame) -> dict[str, int]:
     """
     return {label: int(flagged["reason_tags"].map(lambda ts: bool(set(ts) & set(tags))).sum())
             for label, tags in EVIDENCE.items()}
+
+
+def share_outside(outside: dict, max_decile: int = 2) -> float:
+    """The share of the place's deprived people living outside England's most deprived
+    ``max_decile`` tenths of neighbourhoods (from a report's ``outside`` entry)."""
+    return float(outside["table"].set_index("max_decile").loc[max_decile, "share_outside"])

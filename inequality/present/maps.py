@@ -469,25 +469,29 @@ def _serialise(o):
 BASEMAP_STYLE = "light"
 
 
+def _shapes_of(m: Choropleth, codes) -> np.ndarray:
+    """The map's LSOA shapes whose code is in ``codes``."""
+    wanted = set(codes)
+    return np.array([s for s, p in zip(m.shapes, m.properties) if p["code"] in wanted])
+
+
 def selection_outline(m: Choropleth, codes) -> tuple[str | None, int]:
     """The outer boundary (GeoJSON) of the map's LSOAs whose code is in ``codes``, and how
     many of them the map holds; ``(None, 0)`` when it holds none."""
-    wanted = set(codes)
-    inside = [s for s, p in zip(m.shapes, m.properties) if p["code"] in wanted]
-    if not inside:
+    inside = _shapes_of(m, codes)
+    if not len(inside):
         return None, 0
-    line = shapely.boundary(dissolve(np.array(inside)))
+    line = shapely.boundary(dissolve(inside))
     return feature_collection(np.array([line]), [{}]), len(inside)
 
 
 def focus_view(m: Choropleth, codes, height: int = 560) -> pdk.ViewState | None:
     """The view that fits the map's LSOAs whose code is in ``codes`` (None when it holds
     none of them): how the map zooms to a place found by search or picked in the table."""
-    wanted = set(codes)
-    inside = [s for s, p in zip(m.shapes, m.properties) if p["code"] in wanted]
-    if not inside:
+    inside = _shapes_of(m, codes)
+    if not len(inside):
         return None
-    west, south, east, north = shapely.total_bounds(np.array(inside))
+    west, south, east, north = shapely.total_bounds(inside)
     return fit_view((west, south, east, north), height=height, padding=0.6)
 
 
