@@ -102,17 +102,14 @@ def _connect(args):
     return db.connect(args.db)
 
 
-#: What an AREA may be for summary and deciles (report adds wards, hidden takes authorities
-#: and wards): England, a region or a current authority, by code in any case or by name.
-_AREA_KINDS = ("country", "region", "local authority")
-
-
-def _area_code(con, text: str, kinds: tuple[str, ...]) -> str:
-    """The code of the one place of ``kinds`` that ``text`` names (a code in any case or a
-    name), through the same resolver as `find`; a usage error with "did you mean ...?"
-    otherwise. A database built before place search accepts codes only, as before."""
+def _area_code(con, text: str, wards: bool = False) -> str:
+    """The code of the one area (England, a region or a current authority, and a ward when
+    ``wards``) that ``text`` names, a code in any case or a name, through the same resolver as
+    `find`; a usage error with "did you mean ...?" otherwise. A database built before place
+    search accepts codes only, as before."""
     from .services import places
 
+    kinds = places.AREA_KINDS + (("ward",) if wards else ())
     try:
         return places.resolve_area(con, text, kinds)["code"]
     except places.PlacesNotLoaded:
@@ -129,7 +126,7 @@ def _summary_area(con, text: str, release: str, current: bool) -> str:
     from .services import places
 
     try:
-        place = places.resolve_area(con, text, _AREA_KINDS)
+        place = places.resolve_area(con, text, places.AREA_KINDS)
     except places.PlacesNotLoaded:
         return str(text).strip().upper()
     except places.PlaceNotFound as exc:
@@ -253,7 +250,7 @@ def cmd_deciles(args: argparse.Namespace) -> int:
 
     with _connect(args) as con:
         try:
-            result = summaries.decile_tracking(con, _area_code(con, args.area, _AREA_KINDS))
+            result = summaries.decile_tracking(con, _area_code(con, args.area))
         except summaries.UnknownArea as exc:
             raise UsageError(str(exc)) from exc
     if args.json:
@@ -280,7 +277,7 @@ def cmd_hidden(args: argparse.Namespace) -> int:
         release = args.release or _latest_release(con)
         try:
             # regions and England resolve, so the service can say why they are not measured
-            area = _area_code(con, args.area, _AREA_KINDS + ("ward",))
+            area = _area_code(con, args.area, wards=True)
             rep = hidden.report(con, area, release, domains=domains)
         except hidden.UnknownArea as exc:
             raise UsageError(str(exc)) from exc
@@ -353,7 +350,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     with _connect(args) as con:
         try:
             area = args.area if args.lsoas or not args.area else _area_code(
-                con, args.area, _AREA_KINDS + ("ward",))
+                con, args.area, wards=True)
             place = briefing.resolve(con, area, args.lsoas, args.name)
             written = report.write_report(briefing.gather(con, place, args.release), args.out,
                                           annex=args.annex)

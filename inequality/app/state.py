@@ -16,6 +16,7 @@ from ..present import maps
 from ..present.text import area_label, measure_option, plain, release_label
 from ..queries import ENGLAND
 from ..services import custom_areas, health
+from ..services.places import AREA_KINDS
 from . import data
 
 
@@ -108,7 +109,6 @@ def release_picker(container=None) -> str:
 
 #: Where a search result opens: places with their own summaries open as the area; smaller
 #: places open on the map (outlined and zoomed to) or as "your neighbourhood".
-_AREA_KINDS = ("country", "region", "local authority")
 _MAP_KINDS = ("ward", "neighbourhood area")
 MAP_PAGE, NEIGHBOURHOOD_PAGE = "pages/map.py", "pages/neighbourhood.py"
 
@@ -118,7 +118,7 @@ def _open_place(result: dict, on_map: bool = False) -> None:
     map, a postcode or LSOA is outlined there too instead of opening its own page."""
     kind = result["kind"]
     st.session_state.pop("focus", None)
-    if kind in _AREA_KINDS:
+    if kind in AREA_KINDS:
         st.session_state["area"] = st.session_state["_keep_area"] = result["code"]
         return
     lad = result.get("lad24_code")

@@ -49,6 +49,9 @@ Con = duckdb.DuckDBPyConnection
 #: Result kinds, in the order that breaks ties between equally good matches.
 KINDS = ("postcode", "country", "region", "local authority", "neighbourhood area", "ward",
          "LSOA")
+#: The kinds of place that have their own summaries: what an AREA argument or the area picker
+#: takes (smaller places are shown within their authority).
+AREA_KINDS = ("country", "region", "local authority")
 _KIND_ORDER = {k: i for i, k in enumerate(KINDS)}
 #: Match classes, best first.
 MATCHES = ("exact", "prefix", "word prefix", "contains", "fuzzy")
@@ -613,8 +616,7 @@ def describe(r: dict) -> str:
     return f"{r['name']} ({r['code']}){where}"
 
 
-def resolve_area(con: Con, text: str, kinds: Sequence[str] = ("country", "region",
-                                                                "local authority")) -> dict:
+def resolve_area(con: Con, text: str, kinds: Sequence[str] = AREA_KINDS) -> dict:
     """The one place of the given kinds that ``text`` names: a code in any case (including
     a former authority merged whole into a current one) or a name, exactly.
 
@@ -704,6 +706,6 @@ def area_lsoas(con: Con, result: dict) -> dict:
 
 
 
-__all__ = ["AmbiguousPlace", "KINDS", "MATCHES", "PlaceNotFound", "PlacesNotLoaded",
+__all__ = ["AREA_KINDS", "AmbiguousPlace", "KINDS", "MATCHES", "PlaceNotFound", "PlacesNotLoaded",
            "area_lsoas", "fold", "no_match_reason", "postcode_results", "resolve_area",
            "search", "warm"]
