@@ -29,6 +29,14 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Imported here, not in the sessions, so no import is timed as part of a visit.
+import websockets
+from google.protobuf.message import DecodeError
+from streamlit.proto.Alert_pb2 import Alert
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.exceptions import WebSocketException
+
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 
@@ -158,8 +166,6 @@ class Visit:
 
 
 def _back_msg(query_string: str, page_name: str) -> bytes:
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-
     msg = BackMsg()
     state = msg.rerun_script
     state.query_string = query_string
@@ -175,9 +181,6 @@ def _back_msg(query_string: str, page_name: str) -> bytes:
 
 def _check(fmsg, visit: Visit) -> str | None:
     """'done', 'rerun' or None (keep reading); errors go to ``visit.errors``."""
-    from streamlit.proto.Alert_pb2 import Alert
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
     kind = fmsg.WhichOneof("type")
     if kind == "delta" and fmsg.delta.WhichOneof("type") == "new_element":
         el = fmsg.delta.new_element
@@ -205,11 +208,6 @@ async def visit(port: int, label: str, page_name: str = "", query_string: str = 
                 finished: asyncio.Queue | None = None) -> Visit:
     """One first visit. With ``hold``, the websocket stays open (the session alive) after the
     script finished until ``hold`` is set; ``finished`` gets the Visit as soon as it ends."""
-    import websockets
-    from google.protobuf.message import DecodeError
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-    from websockets.exceptions import WebSocketException
-
     result = Visit(label)
     start = time.perf_counter()
     done = False
