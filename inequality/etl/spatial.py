@@ -15,6 +15,7 @@ cache does not hold, so the cached and the on-demand figures come from one funct
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +37,8 @@ PERMUTATIONS = 999
 SEED = 12345
 #: Measures whose national LISA the build caches.
 CACHED_MEASURES = ("imd", "income")
+#: Fewer LSOAs than this and the LISAs run in the build's own process.
+PARALLEL_MIN_LSOAS = 5_000
 
 
 def boundary_weights(con: Con, geography: str):
@@ -62,16 +65,10 @@ def _lisa_input(con: Con, release: str, measure: str, n: int) -> tuple[pd.Series
                      index=ranks["lsoa_code"]), "inverted_rank"
 
 
-def compute_national_lisa(con: Con, release: str, measure: str, w, *,
-                          permutations: int = PERMUTATIONS, seed: int = SEED) -> pd.DataFrame:
-    """Local Moran's I of every LSOA of England for one release and measure on the national
-    weights ``w`` (a ``libpysal`` W of the release's vintage; no cache).
-
-    Returns ``lsoa_code, basis, value, neighbour_mean, local_i, quadrant, p_sim, q_value``
-    (q over all of England), in LSOA-code order.
-    """
-    info = queries.release(con, release)
-    values, basis = _lisa_input(con, release, measure, int(info["lsoa_count"]))
+def _lisa_frame(values: pd.Series, basis: str, w, permutations: int, seed: int
+                ) -> pd.DataFrame:
+    """One national LISA: :func:`inequality.metrics.hidden.local_moran` on ``w`` (restricted
+    to the LSOAs with a value), q-values over all of England, in ``w.id_order``."""
     missing = [c for c in w.id_order if c not in values.index]
     if missing:
         from libpysal.weights import w_subset
@@ -83,16 +80,71 @@ def compute_national_lisa(con: Con, release: str, measure: str, w, *,
     return out.rename_axis("lsoa_code").reset_index()
 
 
-def derive_spatial(con: Con, log: Callable[[str], None] | None = None) -> None:
-    """Build step: national queen neighbours of each boundary vintage and the IMD and Income
-    Local Moran's I of each release on them (replaces ``lsoa_neighbour`` and ``lisa``)."""
+def compute_national_lisa(con: Con, release: str, measure: str, w, *,
+                          permutations: int = PERMUTATIONS, seed: int = SEED) -> pd.DataFrame:
+    """Local Moran's I of every LSOA of England for one release and measure on the national
+    weights ``w`` (a ``libpysal`` W of the release's vintage; no cache).
+
+    Returns ``lsoa_code, basis, value, neighbour_mean, local_i, quadrant, p_sim, q_value``
+    (q over all of England), in LSOA-code order.
+    """
+    info = queries.release(con, release)
+    values, basis = _lisa_input(con, release, measure, int(info["lsoa_count"]))
+    return _lisa_frame(values, basis, w, permutations, seed)
+
+
+def _lisa_task(args) -> pd.DataFrame:
+    """A worker's share of :func:`national_lisas` (a top-level function, so it pickles)."""
+    return _lisa_frame(*args)
+
+
+def national_lisas(inputs: list[tuple[pd.Series, str]], w, *, workers: int | None = None,
+                   permutations: int = PERMUTATIONS, seed: int = SEED) -> list[pd.DataFrame]:
+    """Several national LISAs on one set of weights, spread over the cores.
+
+    Each ``(values, basis)`` of ``inputs`` is one Local Moran's I run (:func:`_lisa_frame`)
+    with the same fixed ``seed``, so the result does not depend on which process computes
+    it: the runs are independent, and each equals the serial run bit for bit (esda's
+    permutations are drawn from ``seed`` inside each run). ``workers`` processes (default
+    ``os.cpu_count()``; 1 runs them here, one after another) share the runs; a
+    ``forkserver`` pool that preloads esda starts them without inheriting the build's
+    DuckDB threads. esda's own ``n_jobs`` splits one run into chunks, which measured slower
+    than a single process here (without numba its per-LSOA loop is pickled to joblib).
+    Returns the frames in the order of ``inputs``.
+    """
+    workers = (os.cpu_count() or 1) if workers is None else int(workers)
+    workers = max(1, min(workers, len(inputs)))
+    tasks = [(values, basis, w, permutations, seed) for values, basis in inputs]
+    if workers == 1:
+        return [_lisa_task(t) for t in tasks]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["esda", "libpysal.weights", "inequality.metrics.hidden"])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        return list(pool.map(_lisa_task, tasks))
+
+
+def derive_spatial(con: Con, log: Callable[[str], None] | None = None,
+                   geographies: tuple[str, ...] = BOUNDARY_GEOGRAPHIES, *,
+                   workers: int | None = None) -> None:
+    """Build step: national queen neighbours of each boundary vintage in ``geographies`` and
+    the IMD and Income Local Moran's I of each release on them (replaces their rows of
+    ``lsoa_neighbour`` and ``lisa``; the LISAs run in parallel, :func:`national_lisas`).
+
+    ``workers`` defaults to ``os.cpu_count()`` for the national boundary sets and to 1 for
+    small ones (under :data:`PARALLEL_MIN_LSOAS`), where starting processes costs more
+    than it saves."""
     log = log or (lambda _m: None)
     _ensure_tables(con)
-    con.execute("DELETE FROM lsoa_neighbour")
-    con.execute("DELETE FROM lisa")
     rel = queries.releases(con)
-    for geography in BOUNDARY_GEOGRAPHIES:
+    held = set(queries.measures(con)["measure"])
+    for geography in geographies:
         on_geo = rel[rel["geography"] == geography]
+        con.execute("DELETE FROM lsoa_neighbour WHERE geography = ?", [geography])
+        con.execute("DELETE FROM lisa WHERE release IN (SELECT unnest(?::VARCHAR[]))",
+                    [on_geo["release"].tolist()])
         if on_geo.empty:
             continue
         t = time.perf_counter()
@@ -101,27 +153,40 @@ def derive_spatial(con: Con, log: Callable[[str], None] | None = None) -> None:
         except LookupError:
             log(f"lisa  {geography}: no boundaries, skipped")
             continue
-        rows = [(geography, i, j, i in attached or j in attached)
-                for i in w.id_order for j in w.neighbors[i]]
-        pairs = pd.DataFrame(rows, columns=["geography", "lsoa_code", "neighbour_code",
-                                            "attached"])
+        codes = pd.Series(w.id_order)
+        size = codes.map(w.cardinalities)
+        pairs = pd.DataFrame({
+            "geography": geography,
+            "lsoa_code": codes.repeat(size.to_numpy()).to_numpy(),
+            "neighbour_code": [j for i in w.id_order for j in w.neighbors[i]]})
+        pairs["attached"] = (pairs["lsoa_code"].isin(list(attached))
+                             | pairs["neighbour_code"].isin(list(attached)))
         _insert(con, "lsoa_neighbour", pairs)
         log(f"lisa  {geography}: queen neighbours of {w.n:,} LSOAs, "
             f"{len(attached)} island(s) attached ({time.perf_counter() - t:.1f}s)")
-        held = set(queries.measures(con)["measure"])
+        t = time.perf_counter()
+        runs, inputs = [], []
         for release in on_geo["release"]:
+            n = int(on_geo.loc[on_geo["release"] == release, "lsoa_count"].iloc[0])
             for measure in CACHED_MEASURES:
                 if measure not in held:
                     continue
-                t = time.perf_counter()
                 try:
-                    frame = compute_national_lisa(con, release, measure, w)
+                    inputs.append(_lisa_input(con, release, measure, n))
                 except LookupError:
                     continue
-                _insert(con, "lisa", frame.assign(release=release, measure=measure,
-                                                  permutations=PERMUTATIONS, seed=SEED))
-                log(f"lisa  {release} {measure}: {len(frame):,} LSOAs, "
-                    f"{PERMUTATIONS} permutations ({time.perf_counter() - t:.1f}s)")
+                runs.append((release, measure))
+        if workers is None:
+            workers_here = (os.cpu_count() or 1) if w.n >= PARALLEL_MIN_LSOAS else 1
+        else:
+            workers_here = workers
+        frames = national_lisas(inputs, w, workers=workers_here)
+        for (release, measure), frame in zip(runs, frames):
+            _insert(con, "lisa", frame.assign(release=release, measure=measure,
+                                              permutations=PERMUTATIONS, seed=SEED))
+        log(f"lisa  {geography}: {', '.join(f'{r} {m}' for r, m in runs)}: "
+            f"{w.n:,} LSOAs, {PERMUTATIONS} permutations, "
+            f"{min(workers_here, len(runs))} process(es) ({time.perf_counter() - t:.1f}s)")
 
 
 def _ensure_tables(con: Con) -> None:

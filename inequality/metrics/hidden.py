@@ -72,6 +72,7 @@ __all__ = [
     "local_moran",
     "masked_pockets",
     "profile_shape",
+    "queen_pairs",
     "queen_weights",
     "rural_urban_split",
 ]
@@ -300,13 +301,17 @@ def deprived_outside_deprived_areas(rate: ArrayLike, population: ArrayLike,
 def queen_weights(geometries, ids: Sequence[str], *, crs=None):
     """Queen-contiguity spatial weights, islands attached to their nearest neighbour.
 
-    Two LSOAs are neighbours when their boundaries share at least one point (queen
-    contiguity), built by ``libpysal.weights.Queen.from_dataframe`` [libpysal]_. An LSOA
+    Two LSOAs are neighbours when their boundaries share at least one vertex (queen
+    contiguity, the criterion of ``libpysal.weights.Queen`` [libpysal]_), found by the
+    vectorised shared-vertex sort of :func:`queen_pairs`; the result equals
+    ``Queen.from_dataframe`` neighbour for neighbour (``tests/test_spatial_weights.py``
+    checks it on the fixtures and on every LSOA of the full boundary sets). An LSOA
     with no contiguous neighbour (an "island", e.g. the Isles of Scilly) would otherwise get
-    a spatial lag of 0; following libpysal's ``attach_islands`` it is joined to its single
-    nearest LSOA (``KNN`` with k = 1 on representative points, projected to the British
-    National Grid when the geometries are in longitude/latitude). Build the weights on the
-    national boundary set, so that neighbours across authority borders count.
+    a spatial lag of 0; following libpysal's ``attach_islands`` it is joined, both ways, to
+    its single nearest LSOA (libpysal's ``KNN`` with k = 1: the nearest other representative
+    point by a k-d tree, projected to the British National Grid when the geometries are in
+    longitude/latitude). Build the weights on the national boundary set, so that neighbours
+    across authority borders count.
 
     Parameters
     ----------
@@ -333,34 +338,118 @@ def queen_weights(geometries, ids: Sequence[str], *, crs=None):
     >>> sorted(w.neighbors["b"]), attached
     (['a', 'c'], {'d': 'c'})
     """
-    import geopandas as gpd
+    import shapely
     from libpysal import weights
 
     ids = [str(i) for i in ids]
     if len(set(ids)) != len(ids):
         raise ValueError("ids must be unique: one LSOA code per geometry.")
-    gdf = gpd.GeoDataFrame({"id": ids}, geometry=list(geometries), crs=crs)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        w = weights.Queen.from_dataframe(gdf, ids=ids, use_index=False,
-                                         silence_warnings=True)
+    geoms = np.asarray(list(geometries), dtype=object)
+    n = len(ids)
+    if len(geoms) != n:
+        raise ValueError(f"{len(geoms)} geometries and {n} ids: pass one id per geometry.")
+    i, j = queen_pairs(geoms)
     attached: dict[str, str] = {}
-    if w.islands and len(ids) > 1:
-        points = gdf.set_geometry(gdf.representative_point())
-        if points.crs is not None and points.crs.is_geographic:
-            points = points.to_crs(27700)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            knn = weights.KNN.from_dataframe(points, k=1, ids=ids, use_index=False,
-                                             silence_warnings=True)
-            islands = list(w.islands)
-            w = weights.attach_islands(w, knn, silence_warnings=True)
-        attached = {str(i): str(knn.neighbors[i][0]) for i in islands}
+    islands = np.setdiff1d(np.arange(n), i)
+    if len(islands) and n > 1:
+        nearest = _nearest_other(shapely.point_on_surface(geoms), islands, crs)
+        attached = {ids[a]: ids[b] for a, b in zip(islands, nearest)}
+        i = np.concatenate([i, islands, nearest])
+        j = np.concatenate([j, nearest, islands])
     # canonical form: neighbours sorted by id, binary weights, so weights rebuilt from a
     # stored neighbour list are identical (and give bit-identical statistics)
-    w = weights.W({i: sorted(str(j) for j in w.neighbors[i]) for i in ids}, id_order=ids,
-                  silence_warnings=True)
+    rank = np.empty(n, np.int64)
+    rank[np.argsort(np.asarray(ids, dtype=object), kind="stable")] = np.arange(n)
+    code = np.unique(i.astype(np.int64) * n + rank[j])
+    i, jr = code // n, code % n
+    by_rank = np.asarray(ids, dtype=object)[np.argsort(rank)]
+    named = by_rank[jr]
+    bounds = np.searchsorted(i, np.arange(n + 1))
+    neighbours = {ids[k]: named[bounds[k]:bounds[k + 1]].tolist() for k in range(n)}
+    w = weights.W(neighbours, id_order=ids, silence_warnings=True)
     return w, attached
+
+
+def _nearest_other(points: np.ndarray, which: np.ndarray, crs) -> np.ndarray:
+    """Position of the nearest other point to each of ``points[which]``, as libpysal's
+    ``KNN`` (k = 1) finds it: a k-d tree query for two neighbours, dropping the point
+    itself (or, where coincident points hide it, the farther one), after projecting
+    longitude/latitude to the British National Grid (EPSG:27700)."""
+    import geopandas as gpd
+    from scipy.spatial import cKDTree
+
+    series = gpd.GeoSeries(points, crs=crs)
+    if series.crs is not None and series.crs.is_geographic:
+        series = series.to_crs(27700)
+    xy = np.column_stack([series.x.to_numpy(), series.y.to_numpy()])
+    _dist, idx = cKDTree(xy, leafsize=10).query(xy[which], k=2)  # libpysal's tree
+    return np.where(idx[:, 0] != which, idx[:, 0], idx[:, 1])
+
+
+def queen_pairs(geometries) -> tuple[np.ndarray, np.ndarray]:
+    """Queen-contiguous pairs of polygons: those sharing at least one vertex.
+
+    Vectorised shared-vertex test: every vertex of every ring (exterior and holes) is taken
+    with the index of its polygon (``shapely.get_coordinates(..., return_index=True)``), the
+    vertices are sorted lexicographically by ``(x, y)`` so that equal coordinates are
+    adjacent, and every two distinct polygons in a run of equal vertices are a pair. This
+    is the criterion of libpysal's ``ContiguityWeightsLists`` (queen: "polygons that share
+    at least one vertex", exact equality of coordinates) [libpysal]_, computed with array
+    operations instead of a dictionary of vertex tuples. Exact equality suits the ONS
+    boundaries, whose coordinates are published to six decimal places, so a vertex shared by
+    two areas is the same double in both.
+
+    Parameters
+    ----------
+    geometries : sequence of shapely (Multi)Polygons
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Positions ``i, j`` of each pair, both directions, ``i != j``, sorted by ``i`` then
+        ``j``, no duplicates.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> i, j = queen_pairs([box(0, 0, 1, 1), box(1, 1, 2, 2), box(5, 5, 6, 6)])
+    >>> i.tolist(), j.tolist()
+    ([0, 1], [1, 0])
+    """
+    import shapely
+
+    geoms = np.asarray(geometries, dtype=object)
+    xy, owner = shapely.get_coordinates(geoms, return_index=True)
+    if len(xy) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    order = np.lexsort((owner, xy[:, 1], xy[:, 0]))
+    x, y, p = xy[order, 0], xy[order, 1], owner[order]
+    new_vertex = np.empty(len(x), bool)
+    new_vertex[0] = True
+    new_vertex[1:] = (x[1:] != x[:-1]) | (y[1:] != y[:-1])
+    vertex = np.cumsum(new_vertex) - 1
+    # one entry per (vertex, polygon): a ring's closing point and a polygon's own repeats go
+    keep = new_vertex.copy()
+    keep[1:] |= p[1:] != p[:-1]
+    vertex, p = vertex[keep], p[keep]
+    size = np.bincount(vertex)
+    shared = size[vertex] > 1
+    vertex, p = vertex[shared], p[shared]
+    if len(p) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    # every ordered pair within each run of a shared vertex
+    start = np.flatnonzero(np.r_[True, vertex[1:] != vertex[:-1]])
+    k = np.diff(np.r_[start, len(vertex)])
+    run_start = np.repeat(start, k)           # for each entry, the start of its run
+    run_size = np.repeat(k, k)
+    a = np.repeat(np.arange(len(p)), run_size)
+    first = np.repeat(np.cumsum(run_size) - run_size, run_size)
+    b = np.repeat(run_start, run_size) + (np.arange(len(a)) - first)
+    i, j = p[a], p[b]
+    ne = i != j
+    n = len(geoms)
+    code = np.unique(i[ne].astype(np.int64) * n + j[ne])
+    return code // n, code % n
 
 
 def local_moran(values: pd.Series, w, *, permutations: int = 999, seed: int = 12345

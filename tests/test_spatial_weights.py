@@ -1,0 +1,112 @@
+"""The build's spatial step: vectorised queen contiguity equals libpysal's, and the LISAs run
+in parallel give exactly the serial results (inequality.metrics.hidden.queen_weights,
+inequality.etl.spatial.national_lisas)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import duckdb
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import MultiPolygon, Polygon, box
+
+from inequality import queries
+from inequality.etl import spatial
+from inequality.metrics.hidden import queen_pairs, queen_weights
+
+
+def libpysal_queen(shapes, ids, crs=None) -> dict[str, list[str]]:
+    """Neighbours as libpysal builds them: ``Queen.from_dataframe``, islands joined to their
+    nearest representative point (``KNN`` k = 1, British National Grid) by
+    ``attach_islands`` -- the construction queen_weights replaced."""
+    from libpysal import weights
+
+    gdf = gpd.GeoDataFrame({"id": ids}, geometry=list(shapes), crs=crs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w = weights.Queen.from_dataframe(gdf, ids=ids, use_index=False, silence_warnings=True)
+        if w.islands:
+            points = gdf.set_geometry(gdf.representative_point())
+            if points.crs is not None and points.crs.is_geographic:
+                points = points.to_crs(27700)
+            knn = weights.KNN.from_dataframe(points, k=1, ids=ids, use_index=False,
+                                             silence_warnings=True)
+            w = weights.attach_islands(w, knn, silence_warnings=True)
+    # as sets: attach_islands lists a neighbour twice when two islands are each other's nearest
+    return {str(i): sorted({str(j) for j in w.neighbors[i]}) for i in ids}
+
+
+def assert_same_neighbours(shapes, ids, crs=None) -> None:
+    w, _ = queen_weights(shapes, ids, crs=crs)
+    expected = libpysal_queen(shapes, ids, crs)
+    assert list(w.id_order) == list(ids)
+    differ = [i for i in ids if w.neighbors[i] != expected[i]]
+    assert not differ, (f"{len(differ)} of {len(ids)} neighbour sets differ, e.g. {differ[0]}: "
+                        f"{w.neighbors[differ[0]]} vs libpysal {expected[differ[0]]}")
+
+
+def test_shared_vertices_holes_multipolygons_and_islands_match_libpysal():
+    ring = Polygon(box(0, 0, 3, 3).exterior.coords, [box(1, 1, 2, 2).exterior.coords])
+    shapes = [
+        ring,                                   # a square with a hole ...
+        box(1, 1, 2, 2),                        # ... and the area filling it (touches the hole)
+        box(3, 0, 4, 1),                        # edge-to-edge with the ring
+        box(4, 1, 5, 2),                        # corner only (queen, not rook)
+        MultiPolygon([box(6, 0, 7, 1), box(5, 2, 6, 3)]),  # second part touches box(4,1,5,2)
+        box(3.5, 3, 4.5, 4),                    # near the ring's corner, no shared vertex
+        box(20, 20, 21, 21),                    # two islands, each the other's nearest
+        box(30, 30, 31, 31),
+    ]
+    ids = ["ring", "hole", "east", "corner", "multi", "no_vertex", "island", "far"]
+    assert_same_neighbours(shapes, ids)
+    w, attached = queen_weights(shapes, ids)
+    assert w.neighbors["ring"] == ["east", "hole"]
+    assert w.neighbors["corner"] == ["east", "multi", "no_vertex"]  # no_vertex attached
+    assert attached == {"no_vertex": "corner", "island": "far", "far": "island"}
+    assert w.neighbors["island"] == ["far"] and w.neighbors["far"] == ["island"]
+
+
+def test_pairs_are_symmetric_unique_and_sorted():
+    shapes = [box(c, r, c + 1, r + 1) for r in range(4) for c in range(4)]
+    i, j = queen_pairs(shapes)
+    pairs = list(zip(i.tolist(), j.tolist()))
+    assert pairs == sorted(set(pairs)) and all(a != b for a, b in pairs)
+    assert set(pairs) == {(b, a) for a, b in pairs}
+    assert len(pairs) == 2 * (2 * 4 * 3 + 2 * 3 * 3)  # rook edges + both diagonals
+
+
+@pytest.mark.parametrize("geography", ["lsoa11", "lsoa21"])
+def test_fixture_boundaries_match_libpysal(fixture_db, geography):
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        geo = queries.geometries(con, geography, None, "full")
+    shapes = shapely.from_wkb([bytes(b) for b in geo["wkb"]])
+    assert_same_neighbours(shapes, geo["code"].tolist(), crs="EPSG:4326")
+
+
+@pytest.mark.parametrize("source_id,column", [("boundaries_lsoa11", "LSOA11CD"),
+                                              ("boundaries_lsoa21", "LSOA21CD")])
+def test_every_lsoa_of_the_full_mirror_has_libpysals_neighbours(full_mirror, source_id,
+                                                                  column):
+    path = next((Path(full_mirror) / source_id).glob("*.parquet"))
+    gdf = gpd.read_parquet(path)
+    gdf = gdf[gdf[column].str.startswith("E")].to_crs("EPSG:4326")
+    assert len(gdf) > 32_000
+    assert_same_neighbours(gdf.geometry.to_numpy(), gdf[column].tolist(), crs="EPSG:4326")
+
+
+def test_parallel_lisas_equal_the_serial_run(fixture_db):
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        w, _ = spatial.boundary_weights(con, "lsoa11")
+        n = int(queries.release(con, "iod2019")["lsoa_count"])
+        inputs = [spatial._lisa_input(con, "iod2019", m, n) for m in ("imd", "income")]
+        inputs.append(spatial._lisa_input(con, "iod2015", "imd", n))
+    serial = spatial.national_lisas(inputs, w, workers=1)
+    parallel = spatial.national_lisas(inputs, w, workers=2)
+    assert len(serial) == len(parallel) == 3
+    for a, b in zip(serial, parallel):
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert serial[0]["p_sim"].nunique() > 1  # a real result, not a constant
