@@ -16,7 +16,7 @@ import duckdb
 from . import config
 
 #: Version of the table layout in ``etl/schema.sql``; a database of another version is rebuilt.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 #: The DDL every database is built from (read as data here: db.py does not import the ETL).
 SCHEMA_SQL = Path(__file__).resolve().parent / "etl" / "schema.sql"
 #: The command that (re)builds the database; ``build`` rebuilds a damaged one by itself.

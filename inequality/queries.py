@@ -66,13 +66,19 @@ def build_info(con: Con) -> dict:
 
 # --- areas --------------------------------------------------------------------------------
 
-_AREAS_SQL = """
-    SELECT 'england' AS area_type, ? AS area_code, 'England' AS area_name,
-           NULL AS region_code, NULL AS region_name
-    UNION ALL SELECT DISTINCT 'region', region_code, region_name, region_code, region_name
-    FROM lsoa WHERE region_code IS NOT NULL
-    UNION ALL SELECT DISTINCT 'lad', lad24_code, lad24_name, region_code, region_name
-    FROM lsoa WHERE lad24_code IS NOT NULL"""
+#: Every place the app can show (the build stores it as the ``area`` table): England, the
+#: regions and the current (2024) authorities, in the order pickers list them.
+AREAS_SQL = f"""
+    SELECT area_type, area_code, area_name, region_code, region_name,
+           row_number() OVER (ORDER BY CASE area_type WHEN 'england' THEN 0
+                              WHEN 'region' THEN 1 ELSE 2 END, area_name, area_code
+                             )::INTEGER AS sort_order
+    FROM (SELECT 'england' AS area_type, '{ENGLAND}' AS area_code, 'England' AS area_name,
+                 NULL AS region_code, NULL AS region_name
+          UNION ALL SELECT DISTINCT 'region', region_code, region_name, region_code, region_name
+          FROM lsoa WHERE region_code IS NOT NULL
+          UNION ALL SELECT DISTINCT 'lad', lad24_code, lad24_name, region_code, region_name
+          FROM lsoa WHERE lad24_code IS NOT NULL)"""
 
 
 def areas(con: Con) -> pd.DataFrame:
@@ -81,20 +87,20 @@ def areas(con: Con) -> pd.DataFrame:
     Columns: ``area_type`` (england | region | lad), ``area_code``, ``area_name``,
     ``region_code``, ``region_name``.
     """
-    return _df(con, f"""SELECT * FROM ({_AREAS_SQL}) ORDER BY CASE area_type WHEN 'england'
-                        THEN 0 WHEN 'region' THEN 1 ELSE 2 END, area_name""", [ENGLAND])
+    return _df(con, """SELECT area_type, area_code, area_name, region_code, region_name
+                       FROM area ORDER BY sort_order""")
 
 
 def area(con: Con, area_code: str) -> dict:
     """One area by code (England, a region or a current authority), or :class:`UnknownArea`."""
-    found = areas(con)
-    row = found[found["area_code"] == area_code]
-    if row.empty:
+    found = _df(con, """SELECT area_type, area_code, area_name, region_code, region_name
+                        FROM area WHERE area_code = ?""", [area_code])
+    if found.empty:
         raise UnknownArea(
             f"area code {area_code!r} is not England ({ENGLAND}), a region (E12...) or a "
             "current (2024) local authority; run `python -m inequality summary --all --json` "
             "to list authority codes")
-    return row.iloc[0].to_dict()
+    return found.iloc[0].to_dict()
 
 
 def _area_filter(area_code: str | None) -> tuple[str, list]:
@@ -174,7 +180,8 @@ def all_measure_ranks(con: Con, release: str) -> pd.DataFrame:
     (:attr:`inequality.measures.Measure.population`) names its column: ``lsoa_code, measure,
     score, rank, decile, published_lad_code, lad24_code, region_code, total, working_age,
     children_0_15, older_60_plus, population`` (``population`` = ``total``, kept for callers
-    that predate the registry)."""
+    that predate the registry). Ordered by measure and LSOA, so sums over it, and the
+    summaries the build stores, are the same to the last bit on every run."""
     return _df(con, """
         SELECT d.lsoa_code, d.measure, d.score, d.rank, d.decile,
                i.lad_code AS published_lad_code, l.lad24_code, l.region_code,
@@ -185,7 +192,8 @@ def all_measure_ranks(con: Con, release: str) -> pd.DataFrame:
         JOIN release r ON r.release = d.release
         JOIN lsoa l ON l.geography = r.geography AND l.lsoa_code = d.lsoa_code
         LEFT JOIN population p ON p.release = d.release AND p.lsoa_code = d.lsoa_code
-        WHERE d.release = ?""", [release])
+        WHERE d.release = ?
+        ORDER BY d.measure, d.lsoa_code""", [release])
 
 
 def lad_names(con: Con, release: str) -> pd.DataFrame:
@@ -200,15 +208,57 @@ def lad_changes(con: Con, lad24_code: str) -> pd.DataFrame:
                [lad24_code])
 
 
-def decile_counts(con: Con, measure: str = "imd") -> pd.DataFrame:
-    """LSOA counts per current authority, release and national decile (one pass, all areas):
-    ``release, lad24_code, region_code, decile, n``."""
-    return _df(con, """
-        SELECT d.release, l.lad24_code, l.region_code, d.decile, count(*) AS n
-        FROM deprivation d JOIN release r ON r.release = d.release
-        JOIN lsoa l ON l.geography = r.geography AND l.lsoa_code = d.lsoa_code
-        WHERE d.measure = ? AND d.decile IS NOT NULL
-        GROUP BY ALL""", [measure])
+#: The decile counts the build stores (``decile_count``): LSOAs per measure, release,
+#: current authority (by the one assignment), region and national decile.
+DECILE_COUNT_SQL = """
+    SELECT d.measure, d.release, l.lad24_code, l.region_code, d.decile, count(*) AS n
+    FROM deprivation d JOIN release r ON r.release = d.release
+    JOIN lsoa l ON l.geography = r.geography AND l.lsoa_code = d.lsoa_code
+    WHERE d.decile IS NOT NULL
+    GROUP BY ALL"""
+
+
+def decile_counts(con: Con, measure: str = "imd", area_code: str | None = None
+                  ) -> pd.DataFrame:
+    """LSOA counts per current authority, release and national decile, as the build stored
+    them (:data:`DECILE_COUNT_SQL`): ``release, lad24_code, region_code, decile, n``; every
+    area, or only those in ``area_code`` (an authority, a region or England)."""
+    cond, params = "", [measure]
+    if area_code and area_code != ENGLAND:
+        cond = ("AND region_code = ?" if area_code.startswith("E12") else "AND lad24_code = ?")
+        params.append(area_code)
+    return _df(con, f"""SELECT release, lad24_code, region_code, decile, n FROM decile_count
+                        WHERE measure = ? {cond}""", params)
+
+
+# --- stored summaries (computed once by the build: inequality.etl.summary_tables) -----------
+
+def stored_summary(con: Con, release: str, basis: str, area_code: str) -> bytes | None:
+    """The stored summary object (compressed JSON) of one area on one basis, or None."""
+    row = con.execute("SELECT body FROM summary WHERE release = ? AND basis = ? "
+                      "AND area_code = ?", [release, basis, area_code]).fetchone()
+    return row[0] if row else None
+
+
+def stored_summaries(con: Con, release: str, basis: str) -> list[bytes]:
+    """Every stored summary object (compressed JSON) of a release on one basis, by area code."""
+    return [r[0] for r in con.execute(
+        "SELECT body FROM summary WHERE release = ? AND basis = ? ORDER BY area_code",
+        [release, basis]).fetchall()]
+
+
+def summary_count(con: Con, release: str) -> int:
+    """How many summary objects the build stored for a release (0: none)."""
+    return con.execute("SELECT count(*) FROM summary WHERE release = ?",
+                       [release]).fetchone()[0]
+
+
+def authority_values(con: Con, release: str, measure: str = "imd") -> pd.DataFrame:
+    """One index's stored summary measures of every authority, on both bases:
+    ``basis, area_code, statistic, value, rank``."""
+    return _df(con, """SELECT basis, area_code, statistic, value, rank FROM summary_value
+                       WHERE release = ? AND measure = ? AND basis IN ('published', 'current')
+                       ORDER BY basis, area_code, statistic""", [release, measure])
 
 
 def lsoa_transitions(con: Con, from_release: str, to_release: str, area_code: str | None = None,
@@ -714,15 +764,12 @@ def area_measure_ranks(con: Con, area_code: str | None = None) -> pd.DataFrame:
 
 
 def measure_decile_counts(con: Con, area_code: str | None = None) -> pd.DataFrame:
-    """LSOA counts by release, measure and national decile for an area (England when None):
-    ``release, measure, decile, n``."""
+    """LSOA counts by release, measure and national decile for an area (England when None),
+    from the stored counts (:data:`DECILE_COUNT_SQL`): ``release, measure, decile, n``."""
     cond, params = _area_filter(area_code)
     return _df(con, f"""
-        SELECT d.release, d.measure, d.decile, count(*) AS n
-        FROM deprivation d JOIN release r ON r.release = d.release
-        JOIN lsoa l ON l.geography = r.geography AND l.lsoa_code = d.lsoa_code
-        WHERE d.decile IS NOT NULL AND {cond}
-        GROUP BY ALL ORDER BY ALL""", params)
+        SELECT release, measure, decile, sum(n)::BIGINT AS n FROM decile_count l
+        WHERE {cond} GROUP BY ALL ORDER BY ALL""", params)
 
 
 def source_missing_columns(con: Con, source_id: str) -> list[str] | None:

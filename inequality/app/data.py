@@ -78,6 +78,8 @@ decile_tracking = cached(summaries.decile_tracking)
 transitions = cached(summaries.transitions)
 comparison = cached(summaries.comparison)
 lsoa_values = cached(queries.lsoa_values)
+#: An area's stored LSOA counts per release, measure and national decile.
+area_decile_counts = cached(queries.measure_decile_counts)
 RELATIVE_WARNING = summaries.RELATIVE_WARNING
 
 
@@ -106,7 +108,8 @@ def summary_fallbacks(area_code: str, release: str) -> dict[str, dict]:
 def domain_profile(release: str, area_code: str) -> pd.DataFrame:
     """The area's LSOAs per national decile of every index (see
     :func:`inequality.present.tables.domain_profile`)."""
-    return tables.domain_profile(lsoa_values(release, area_code), measures(release))
+    counts = area_decile_counts(area_code)
+    return tables.domain_profile(counts[counts["release"] == release], measures(release))
 
 
 def tracking_frames(tracking: dict) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -33,11 +33,8 @@ import pyarrow as pa
 from .. import config
 from ..db import SCHEMA_VERSION  # bump it in inequality/db.py, beside the damage check
 from ..db import problem as db_problem
-from ..geography import ASSIGNMENT_SQL
-from . import fetch
-from .spatial import derive_spatial
+from . import derive, fetch
 from .readers import READERS, ReaderError
-from .readers.iod import MEASURES
 from .sources import RELEASES, SOURCES, Source
 
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
@@ -188,93 +185,6 @@ LOADERS: dict[str, Callable] = {
     "ruc_lad": _load_ruc, "health": _load_health, "postcode": _load_postcode,
     "msoa_names": _load_msoa_names,
 }
-
-
-# --- derived tables ---------------------------------------------------------------------
-
-DERIVE_SQL = """
-DELETE FROM measure;
-DELETE FROM lsoa;
-DELETE FROM lad_change;
-
-CREATE TEMP TABLE lad24_names AS
-SELECT lad24_code, any_value(lad24_name) AS lad24_name FROM area_lookup
-WHERE geography = 'lsoa21' GROUP BY lad24_code;
-
--- LSOA21: the ONS lookup gives the 2024 authority directly.
-INSERT INTO lsoa (geography, lsoa_code, lsoa_name, msoa_code, msoa_name, ward_code, ward_name,
-                  lad24_code, lad24_method)
-SELECT 'lsoa21', lsoa_code, lsoa_name, msoa_code, msoa_name, ward_code, ward_name, lad24_code,
-       'lookup'
-FROM area_lookup WHERE geography = 'lsoa21';
-
--- LSOA11 and LSOA01: the 2024 authority of lsoa_assignment (inequality.geography: the one
--- deterministic rule, filled just before this script runs).
-CREATE TEMP TABLE lsoa11_codes AS
-SELECT lsoa_code FROM area_lookup WHERE geography = 'lsoa11'
-UNION SELECT lsoa_code FROM iod_lsoa i JOIN release r USING (release) WHERE r.geography = 'lsoa11'
-UNION SELECT from_code FROM lsoa_change WHERE from_geography = 'lsoa11';
-
-INSERT INTO lsoa (geography, lsoa_code, lsoa_name, msoa_code, msoa_name, ward_code, ward_name,
-                  lad24_code, lad24_method)
-SELECT 'lsoa11', c.lsoa_code, a.lsoa_name, a.msoa_code, a.msoa_name, a.ward_code, a.ward_name,
-       x.lad24_code, x.method
-FROM lsoa11_codes c
-LEFT JOIN area_lookup a ON a.geography = 'lsoa11' AND a.lsoa_code = c.lsoa_code
-LEFT JOIN lsoa_assignment x ON x.geography = 'lsoa11' AND x.lsoa_code = c.lsoa_code;
-
-CREATE TEMP TABLE lsoa01_codes AS
-SELECT from_code AS lsoa_code FROM lsoa_change WHERE from_geography = 'lsoa01'
-UNION SELECT lsoa_code FROM iod_lsoa i JOIN release r USING (release) WHERE r.geography = 'lsoa01';
-
-INSERT INTO lsoa (geography, lsoa_code, lad24_code, lad24_method)
-SELECT 'lsoa01', c.lsoa_code, x.lad24_code, x.method
-FROM lsoa01_codes c
-LEFT JOIN lsoa_assignment x ON x.geography = 'lsoa01' AND x.lsoa_code = c.lsoa_code;
-
--- Names, region and rural-urban class for every geography.
-UPDATE lsoa SET lad24_name = n.lad24_name FROM lad24_names n WHERE n.lad24_code = lsoa.lad24_code;
-UPDATE lsoa SET lad24_name = d.lad_name, region_code = d.region_code, region_name = d.region_name
-FROM lad d WHERE d.lad_vintage = 'lad24' AND d.lad_code = lsoa.lad24_code;
-UPDATE lsoa SET ruc_code = r.ruc_code, ruc_name = r.ruc_name, urban_rural = r.broad_class
-FROM rural_urban r WHERE r.geography = lsoa.geography AND r.area_code = lsoa.lsoa_code;
-CREATE TEMP TABLE lsoa_names AS
-SELECT from_geography AS geography, from_code AS lsoa_code, any_value(from_name) AS lsoa_name
-FROM lsoa_change WHERE from_name IS NOT NULL GROUP BY ALL
-UNION ALL
-SELECT r.geography, i.lsoa_code, any_value(i.lsoa_name) FROM iod_lsoa i JOIN release r USING (release)
-WHERE i.lsoa_name IS NOT NULL GROUP BY ALL;
-UPDATE lsoa SET lsoa_name = n.lsoa_name
-FROM (SELECT geography, lsoa_code, any_value(lsoa_name) AS lsoa_name FROM lsoa_names GROUP BY ALL) n
-WHERE lsoa.lsoa_name IS NULL AND n.geography = lsoa.geography AND n.lsoa_code = lsoa.lsoa_code;
-
--- How each release's published authorities map to current ones.
-INSERT INTO lad_change
-WITH m AS (
-    SELECT i.release, i.lad_code AS from_code, any_value(i.lad_name) AS from_name,
-           l.lad24_code, count(*) AS lsoa_count
-    FROM iod_lsoa i JOIN release r USING (release)
-    JOIN lsoa l ON l.geography = r.geography AND l.lsoa_code = i.lsoa_code
-    WHERE l.lad24_code IS NOT NULL
-    GROUP BY ALL)
-SELECT release, from_code, from_name, lad24_code, lsoa_count,
-       sum(lsoa_count) OVER (PARTITION BY release, from_code),
-       sum(lsoa_count) OVER (PARTITION BY release, lad24_code)
-FROM m;
-"""
-
-
-def _derive(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(ASSIGNMENT_SQL)  # lsoa_assignment: the one LSOA -> 2024 authority rule
-    con.execute(DERIVE_SQL)
-    dup = con.execute("SELECT geography, lsoa_code FROM lsoa GROUP BY ALL HAVING count(*) > 1 "
-                      "LIMIT 1").fetchone()
-    if dup:
-        raise BuildError(f"derived table lsoa holds {dup[0]} {dup[1]} twice; the lookups "
-                         "disagree, so check lookup_lsoa11_lsoa21 and lookup_lsoa21_msoa21_lad")
-    con.executemany("INSERT INTO measure VALUES (?, ?, ?, ?, ?)",
-                    [[m, label, kind, parent, i] for i, (m, label, kind, parent)
-                     in enumerate(MEASURES)])
 
 
 # --- cross-file consistency -------------------------------------------------------------
@@ -454,6 +364,12 @@ def build(db: Path | None = None, *, mirror: Path | None = None, raw_dir: Path |
     Every run first removes the temporary files of killed builds and checks that the
     database folder is writable. A database that is damaged or of another schema version
     (:func:`inequality.db.problem`) is rebuilt from every source, as if ``force`` were given.
+
+    Derived tables (:mod:`inequality.etl.derive`) are recomputed only where their inputs
+    changed: ``only`` reruns the steps that read those sources and keeps the others; a full
+    build copies the unchanged steps' tables from the previous database; ``force``
+    re-downloads, reloads and recomputes everything. When every file is unchanged but a
+    step's code version is new, only that step runs (on a copy of the database).
     """
     t0 = time.perf_counter()
     db = Path(db or config.db_path())
@@ -494,20 +410,28 @@ def build(db: Path | None = None, *, mirror: Path | None = None, raw_dir: Path |
             f"({fetched[source.id].origin}) sha256 {fetched[source.id].sha256[:12]}")
 
     previous = None if damage else previous_checksums(db)
+    update = bool(only)  # work on a copy of the database, loading only ``selected``
     if not force and not only and previous is not None:
         current = {sid: r.sha256 for sid, r in fetched.items()}
         current.update({sid: "skipped" for sid in skipped})
         if current == previous:
-            log(f"unchanged: every file matches the load log of {db}; nothing to do")
-            report.seconds = time.perf_counter() - t0
-            return report
+            stale = _stale_steps(db, current, catalogue)
+            if not stale:
+                log(f"unchanged: every file matches the load log of {db}; nothing to do")
+                report.seconds = time.perf_counter() - t0
+                return report
+            log(f"unchanged files, but the derived step(s) {', '.join(stale)} changed; "
+                "recomputing them")
+            selected, update = [], True
 
+    # a full build copies unchanged derived tables from a sound previous database
+    reuse_from = db if previous is not None and not force and not update else None
     tmp = db.with_name(f"{db.name}.tmp-{os.getpid()}")
     _remove(tmp)
     try:
         try:
-            _write_database(tmp, db, selected, catalogue, fetched, skipped, only, mirror,
-                            report, log)
+            _write_database(tmp, db, selected, catalogue, fetched, skipped, update, mirror,
+                            report, log, reuse_from=reuse_from, recompute=force)
             os.replace(tmp, db)
         except (OSError, duckdb.Error) as exc:
             reason = fetch.describe_write_error(exc, db.parent)
@@ -524,16 +448,18 @@ def build(db: Path | None = None, *, mirror: Path | None = None, raw_dir: Path |
 
 
 def _write_database(tmp: Path, db: Path, selected: list[Source], catalogue: list[Source],
-                    fetched: dict, skipped: dict, only: list[str], mirror: Path | None,
-                    report: BuildReport, log: Callable[[str], None]) -> None:
-    """Load, check and derive everything into the new file ``tmp`` (a copy of ``db`` for
-    ``--only``)."""
-    if only:
+                    fetched: dict, skipped: dict, update: bool, mirror: Path | None,
+                    report: BuildReport, log: Callable[[str], None], *,
+                    reuse_from: Path | None = None, recompute: bool = False) -> None:
+    """Load, check and derive everything into the new file ``tmp`` (a copy of ``db`` when
+    ``update``, as for ``--only``). Derived steps whose inputs are unchanged are kept
+    (``update``) or copied from ``reuse_from``; ``recompute`` runs them all."""
+    if update:
         shutil.copy2(db, tmp)
     con = duckdb.connect(str(tmp))
     try:
         con.execute("SET enable_progress_bar = false")
-        if not only:
+        if not update:
             con.execute(SCHEMA_SQL.read_text())
         for source in selected:
             if source.id in skipped:
@@ -566,8 +492,7 @@ def _write_database(tmp: Path, db: Path, selected: list[Source], catalogue: list
             for note in notes:
                 log(f"note  {source.id}: {note}")
         cross_check(con, catalogue)
-        _derive(con)
-        derive_spatial(con, log)  # national queen neighbours and the LISA cache
+        _derive_all(con, catalogue, log, reuse_from, recompute)
         con.execute("DELETE FROM build_info")
         con.executemany("INSERT INTO build_info VALUES (?, ?)", [
             ["schema_version", SCHEMA_VERSION],
@@ -577,6 +502,33 @@ def _write_database(tmp: Path, db: Path, selected: list[Source], catalogue: list
         con.execute("CHECKPOINT")
     finally:
         con.close()
+
+
+def _derive_all(con: duckdb.DuckDBPyConnection, catalogue: list[Source],
+                log: Callable[[str], None], reuse_from: Path | None, recompute: bool) -> None:
+    """Run the derived steps (:data:`inequality.etl.derive.DERIVED_STEPS`), reusing those
+    whose inputs are unchanged (from the attached previous database ``reuse_from``, or in
+    place when the new file is a copy of it)."""
+    attached = None
+    if reuse_from is not None and not recompute:
+        con.execute("ATTACH ? AS previous (READ_ONLY)", [str(reuse_from)])
+        attached = "previous"
+    try:
+        derive.run_steps(con, catalogue, log, previous=attached, recompute=recompute)
+    except derive.DeriveError as exc:
+        raise BuildError(str(exc)) from exc
+    finally:
+        if attached:
+            con.execute("DETACH previous")
+
+
+def _stale_steps(db: Path, files: dict[str, str], catalogue: list[Source]) -> list[str]:
+    """Derived steps whose key for ``files`` differs from what ``db`` recorded."""
+    try:
+        with duckdb.connect(str(db), read_only=True) as con:
+            return derive.stale_steps(con, files, catalogue)
+    except duckdb.Error:
+        return [step.name for step in derive.DERIVED_STEPS]
 
 
 def _write_failure(reason: str | None, exc: BaseException, db: Path, tmp: Path) -> str:

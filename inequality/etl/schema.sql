@@ -30,6 +30,22 @@ COMMENT ON COLUMN load_log.status IS 'loaded, or skipped (e.g. a live-only sourc
 COMMENT ON COLUMN load_log.message IS 'Why a source was skipped, or notes on the load.';
 COMMENT ON COLUMN load_log.loaded_at IS 'When the source was loaded (UTC).';
 
+CREATE TABLE derive_log (
+    step        VARCHAR NOT NULL,
+    version     VARCHAR NOT NULL,
+    input_key   VARCHAR NOT NULL,
+    inputs      VARCHAR[],
+    seconds     DOUBLE,
+    built_at    TIMESTAMP
+);
+COMMENT ON TABLE derive_log IS 'One row per derived build step (inequality.etl.derive.DERIVED_STEPS): the key of the inputs it was computed from; a build recomputes a step only when this key changes.';
+COMMENT ON COLUMN derive_log.step IS 'Step name, e.g. core, spatial_lsoa11.';
+COMMENT ON COLUMN derive_log.version IS 'Code version of the step; bumping it makes the next build recompute the step.';
+COMMENT ON COLUMN derive_log.input_key IS 'SHA-256 of the step name, its version, the SHA-256 (load_log) of each input file and the keys of the steps it reads.';
+COMMENT ON COLUMN derive_log.inputs IS 'Catalogue ids of the sources the step reads.';
+COMMENT ON COLUMN derive_log.seconds IS 'Seconds the step took when it was computed.';
+COMMENT ON COLUMN derive_log.built_at IS 'When the step was computed (UTC); a reused step keeps the time it was computed.';
+
 CREATE TABLE release (
     release         VARCHAR PRIMARY KEY,
     year            INTEGER NOT NULL,
@@ -396,3 +412,76 @@ COMMENT ON COLUMN msoa_names.msoa_code IS 'MSOA code (E02); every code is in the
 COMMENT ON COLUMN msoa_names.name IS 'Friendly name (msoa21hclnm / msoa11hclnm), e.g. Ashburton & Buckfastleigh.';
 COMMENT ON COLUMN msoa_names.name_welsh IS 'Welsh-language name where given (Welsh MSOAs only, so NULL in England).';
 COMMENT ON COLUMN msoa_names.ons_name IS 'ONS MSOA name as the file gives it (e.g. Teignbridge 017: authority and number).';
+
+-- National tables computed once at build time (inequality.etl.summary_tables), so a page, the
+-- CLI or a briefing looks them up instead of computing them on a visit.
+
+CREATE TABLE area (
+    area_type    VARCHAR NOT NULL,
+    area_code    VARCHAR NOT NULL PRIMARY KEY,
+    area_name    VARCHAR NOT NULL,
+    region_code  VARCHAR,
+    region_name  VARCHAR,
+    sort_order   INTEGER NOT NULL
+);
+COMMENT ON TABLE area IS 'Key: area_code. Every place the app can show (inequality.queries.AREAS_SQL over the lsoa table): England, the nine regions and the current (April 2024) authorities.';
+COMMENT ON COLUMN area.area_type IS 'england, region or lad.';
+COMMENT ON COLUMN area.area_code IS 'E92000001 (England), E12 (region) or E06/E07/E08/E09 (authority) code.';
+COMMENT ON COLUMN area.area_name IS 'Name.';
+COMMENT ON COLUMN area.region_code IS 'Region of an authority (a region''s own code for a region; NULL for England).';
+COMMENT ON COLUMN area.region_name IS 'Name of that region.';
+COMMENT ON COLUMN area.sort_order IS 'Order of the pickers: England, the regions, then the authorities, each by name.';
+
+CREATE TABLE summary (
+    release    VARCHAR NOT NULL,
+    basis      VARCHAR NOT NULL,
+    area_code  VARCHAR NOT NULL,
+    area_name  VARCHAR,
+    body       BLOB NOT NULL,
+    PRIMARY KEY (release, basis, area_code)
+);
+COMMENT ON TABLE summary IS 'Key: release, basis, area_code. Every area''s summary of a release (MHCLG''s area summary measures of the IMD and each domain, population-weighted by inequality.measures, with both rankings, notes and the reason for any measure the file cannot support), computed once by the build with inequality.services.summaries.national_summaries. It is what area_summary() returns, stored as compressed JSON; summary_value holds the same figures as rows for SQL.';
+COMMENT ON COLUMN summary.release IS 'Release (iod2010 ... iod2025).';
+COMMENT ON COLUMN summary.basis IS 'published: the authorities the release was published with (MHCLG''s File 10 ranking); current: the April 2024 authorities, each LSOA counted whole in one by the one assignment (lsoa_assignment); region: the nine English regions; england: England as one area (no rank).';
+COMMENT ON COLUMN summary.area_code IS 'Authority (E06, E07, E08, E09), region (E12) or England (E92000001) code of the basis.';
+COMMENT ON COLUMN summary.area_name IS 'Name of the area in that basis.';
+COMMENT ON COLUMN summary.body IS 'The summary object as zlib-compressed UTF-8 JSON (inequality.services.summaries.decode_summary; keys documented in all_summaries): proportions are fractions, a measure that cannot be computed is null with its reason under "unavailable". Compressed so that fetching one area reads about 1.5 kB, not 17 kB.';
+
+CREATE TABLE summary_value (
+    release    VARCHAR NOT NULL,
+    basis      VARCHAR NOT NULL,
+    area_code  VARCHAR NOT NULL,
+    area_name  VARCHAR,
+    measure    VARCHAR NOT NULL,
+    statistic  VARCHAR NOT NULL,
+    value      DOUBLE,
+    rank       INTEGER,
+    n_areas    INTEGER NOT NULL,
+    PRIMARY KEY (release, basis, area_code, measure, statistic)
+);
+COMMENT ON TABLE summary_value IS 'Key: release, basis, area_code, measure, statistic. The summary table in tidy form for SQL users: one row per area, index or domain and summary measure. SELECT * FROM summary_value WHERE release = ''iod2019'' AND basis = ''published'' AND statistic = ''avg_score'' gives File 10''s rank of average score.';
+COMMENT ON COLUMN summary_value.release IS 'Release (iod2010 ... iod2025).';
+COMMENT ON COLUMN summary_value.basis IS 'As summary.basis: published, current, region or england.';
+COMMENT ON COLUMN summary_value.area_code IS 'Area code of the basis.';
+COMMENT ON COLUMN summary_value.area_name IS 'Name of the area in that basis.';
+COMMENT ON COLUMN summary_value.measure IS 'Index or domain (measure.measure: imd, income, employment, ...).';
+COMMENT ON COLUMN summary_value.statistic IS 'Summary measure (inequality.measures.SUMMARY_MEASURES: avg_rank, avg_score, prop_most_deprived_10, extent, local_concentration; for the IMD also income_scale and employment_scale).';
+COMMENT ON COLUMN summary_value.value IS 'Its value: proportions as fractions; scales are estimates (rate x population, rounded to the precision the rounded rates allow); NULL where the release cannot support it (the reason is in summary.body).';
+COMMENT ON COLUMN summary_value.rank IS 'Rank among the areas of the basis, 1 = most deprived (ties share the better rank); NULL for England.';
+COMMENT ON COLUMN summary_value.n_areas IS 'Number of areas ranked in the basis (e.g. 317 authorities published for IoD 2019).';
+
+CREATE TABLE decile_count (
+    measure      VARCHAR NOT NULL,
+    release      VARCHAR NOT NULL,
+    lad24_code   VARCHAR,
+    region_code  VARCHAR,
+    decile       INTEGER NOT NULL,
+    n            BIGINT NOT NULL
+);
+COMMENT ON TABLE decile_count IS 'LSOAs per measure, release, current (April 2024) authority and national decile: decile tracking''s counts (each release on its own LSOA geography, each LSOA whole in one authority by lsoa_assignment), stored by the build; regions and England are sums of these rows.';
+COMMENT ON COLUMN decile_count.measure IS 'Index or domain (measure.measure).';
+COMMENT ON COLUMN decile_count.release IS 'Release (iod2010 ... iod2025).';
+COMMENT ON COLUMN decile_count.lad24_code IS 'Current authority (lsoa.lad24_code).';
+COMMENT ON COLUMN decile_count.region_code IS 'Its region (lsoa.region_code).';
+COMMENT ON COLUMN decile_count.decile IS 'National decile, 1 = most deprived 10% of England''s LSOAs.';
+COMMENT ON COLUMN decile_count.n IS 'Number of LSOAs.';

@@ -114,22 +114,24 @@ def custom_domains_table(summary: dict, home: dict | None, measures: pd.DataFram
     return frame.dropna(axis=1, how="all") if not frame.empty else frame
 
 
-def domain_profile(values: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:
+def domain_profile(counts: pd.DataFrame, held: pd.DataFrame) -> pd.DataFrame:
     """Long table of an area's LSOAs per national decile for the IMD, each domain and the
-    supplementary indices (``values``: the area's LSOA values, ``held``: the release's
-    measures): measure, label, decile, decile_label, lsoas, share."""
+    supplementary indices (``counts``: the area's LSOAs per ``measure`` and ``decile`` in one
+    release, column ``n``; ``held``: the release's measures): measure, label, decile,
+    decile_label, lsoas, share."""
+    by = {m: dict(zip(part["decile"].astype(int), part["n"].astype(int)))
+          for m, part in counts.groupby("measure")}
     rows = []
     for _, m in held[held["kind"] != "subdomain"].iterrows():
-        col = f"{m['measure']}_decile"
-        if col not in values.columns or values[col].isna().all():
+        found = by.get(m["measure"])
+        if not found:
             continue
-        counts = values[col].dropna().astype(int).value_counts()
-        total = counts.sum()
+        total = sum(found.values())
         for d in range(1, 11):
             rows.append({"measure": m["measure"], "label": short_label(m["measure"]),
                          "order": int(m["sort_order"]), "decile": d,
-                         "decile_label": decile_axis_label(d), "lsoas": int(counts.get(d, 0)),
-                         "share": counts.get(d, 0) / total})
+                         "decile_label": decile_axis_label(d), "lsoas": found.get(d, 0),
+                         "share": found.get(d, 0) / total})
     return pd.DataFrame(rows)
 
 

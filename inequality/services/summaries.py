@@ -16,6 +16,8 @@ score").
 
 from __future__ import annotations
 
+import json
+import zlib
 from dataclasses import dataclass, field
 
 import duckdb
@@ -26,8 +28,7 @@ from .. import geography, queries
 from ..measures import MEASURES as REGISTRY
 from ..measures import POPULATION_LABELS
 from ..metrics import area as area_metrics
-from ..metrics.deciles import (DECILES, RELATIVE_WARNING, decile_shares_by_area,
-                              nearest_neighbours, transition_matrix)
+from ..metrics.deciles import DECILES, RELATIVE_WARNING, nearest_neighbours, transition_matrix
 from ..plain import plain
 from ..queries import ENGLAND, UnknownArea
 
@@ -118,12 +119,12 @@ def weighted_frame(part: pd.DataFrame, measure: str, area_col: str) -> pd.DataFr
     set to the population that weights it (:attr:`inequality.measures.Measure.population`).
     Columns: ``area_code, rank, score, decile, population, lsoa_code``."""
     return pd.DataFrame({
-        "area_code": part[area_col].to_numpy(),
+        "area_code": part[area_col].array,  # no round trip through Python strings
         "rank": part["rank"].astype("float64").to_numpy(),
         "score": part["score"].astype("float64").to_numpy(),
         "decile": part["decile"].astype("float64").to_numpy(),
         "population": part[_weight(measure)].astype("float64").to_numpy(),
-        "lsoa_code": part["lsoa_code"].to_numpy(),
+        "lsoa_code": part["lsoa_code"].array,
     })
 
 
@@ -246,11 +247,14 @@ class _Release:
     """One release summarised on both bases (its published authorities and today's), with
     the pairing of the two; built once per request."""
 
-    def __init__(self, con: Con, release: str, levels=("published", "current")):
+    def __init__(self, con: Con, release: str, levels=("published", "current"),
+                 long: pd.DataFrame | None = None):
         self.release = release
         self.info = _release_info(con, release)
         self.order = list(queries.measures(con)["measure"])
-        parts = _split(queries.all_measure_ranks(con, release))
+        if long is None:
+            long = queries.all_measure_ranks(con, release)
+        parts = _split(long)
         cols = {"published": "published_lad_code", "current": "lad24_code",
                 "region": "region_code"}
         self.levels = {lv: _level(parts, self.info, cols[lv], self.order) for lv in levels}
@@ -311,21 +315,6 @@ class _Release:
             out[f"n_{basis}"] = level.n
         return out
 
-    def rank_values(self, values: dict) -> dict:
-        """Where an area with these IMD summary values would rank on each basis (1 = most
-        deprived; ties take the better rank)."""
-        out = {}
-        for basis in ("published", "current"):
-            level = self.levels[basis]
-            ranks = {}
-            for m in SUMMARY_MEASURES:
-                v = values.get(m)
-                col = [r[m] for r in level.head.values() if r.get(m) is not None]
-                ranks[m] = (sum(x > v for x in col) + 1) if v is not None and col else None
-            out[f"ranks_{basis}"] = ranks
-            out[f"n_{basis}"] = level.n
-        return out
-
 
 def _record(row, measures) -> dict:
     out = {}
@@ -342,6 +331,59 @@ def _names(con: Con, release: str, level: str) -> dict[str, str]:
     else:
         names = queries.areas(con)
     return dict(zip(names["area_code"], names["area_name"]))
+
+
+# --- every national summary, computed once at build time -------------------------------------
+
+#: The levels the build stores (:func:`national_summaries`), in the ``summary`` table's
+#: ``basis`` column: the release's published authorities, today's (April 2024) authorities,
+#: the regions and England.
+BASES = ("published", "current", "region", "england")
+
+
+def national_summaries(con: Con, release: str) -> dict[str, list[dict]]:
+    """Every area's summary object of a release, by basis (:data:`BASES`): what
+    :func:`area_summary` and :func:`all_summaries` return, computed in one pass over the
+    release's LSOAs. The build (:mod:`inequality.etl.summary_tables`) stores them, so a page,
+    the CLI or a briefing looks a summary up instead of computing it."""
+    long = queries.all_measure_ranks(con, release)
+    rel = _Release(con, release, levels=("published", "current", "region"), long=long)
+    out = {basis: [rel.authority(code, basis) for code in rel.levels[basis].head]
+           for basis in ("published", "current")}
+    out["region"] = [_region_object(rel, code) for code in rel.levels["region"].head]
+    out["england"] = [_england_object(release, lsoa_set_summary(con, release, long=long))]
+    return out
+
+
+def encode_summary(obj: dict) -> bytes:
+    """A summary object as the build stores it: JSON text (no NaN), zlib-compressed (about
+    1.5 kB instead of 17 kB, so fetching one from the ``summary`` table reads little)."""
+    return zlib.compress(json.dumps(obj, allow_nan=False).encode("utf-8"), 6)
+
+
+def decode_summary(body: bytes) -> dict:
+    """The summary object :func:`encode_summary` stored."""
+    return json.loads(zlib.decompress(body))
+
+
+def summary_values(obj: dict) -> list[tuple]:
+    """One stored summary object as tidy rows ``(measure, statistic, value, rank)``: the
+    IMD's summary measures and scales, then each domain's (the build's ``summary_value``
+    table, which analysts can query and :func:`rank_among_authorities` ranks against)."""
+    rows = [("imd", m, obj.get(m), obj.get(f"rank_{m}")) for m in SUMMARY_MEASURES]
+    for measure, d in (obj.get("domains") or {}).items():
+        rows += [(measure, m, d.get(m), d.get(f"rank_{m}")) for m in DOMAIN_MEASURES]
+    return rows
+
+
+def _stored(con: Con, release: str) -> None:
+    """Raise a clear error when the release is not loaded, or when the database holds no
+    stored summaries for it (built by a program that did not store them)."""
+    queries.release(con, release)  # UnknownArea naming the loaded releases
+    if not queries.summary_count(con, release):
+        from ..db import DatabaseDamaged, REBUILD
+        raise DatabaseDamaged(f"the database holds no stored summaries for {release}; rebuild "
+                              f"it with {REBUILD}")
 
 
 def all_summaries(con: Con, release: str, *, current: bool = False) -> list[dict]:
@@ -373,35 +415,39 @@ def all_summaries(con: Con, release: str, *, current: bool = False) -> list[dict
     * ``notes``: sentences where the published and today's authority hold different LSOAs;
     * ``domains``: each domain's measures, ``rank_<measure>``, ``ranks_published``,
       ``n_published``, ``ranks_current``, ``n_current`` and ``unavailable``.
+
+    The summaries are computed once, at build time (:func:`national_summaries`); this reads
+    them.
     """
+    _stored(con, release)
     basis = "current" if current else "published"
-    rel = _Release(con, release)
-    return [rel.authority(code, basis) for code in rel.levels[basis].head]
+    return [decode_summary(body) for body in queries.stored_summaries(con, release, basis)]
 
 
 def area_summary(con: Con, area_code: str, release: str, *, current: bool = True) -> dict:
     """One area's summary: a current (or, with ``current=False``, published) authority ranked
     among all authorities on both bases (see :func:`all_summaries` for the keys), a region
-    ranked among regions, or England.
+    ranked among regions, or England. A lookup of what the build stored
+    (:func:`national_summaries`).
     """
     if area_code == ENGLAND:
-        return _england(con, release)
-    if area_code.startswith("E12"):
-        rel = _Release(con, release, levels=("region",))
-        level = rel.levels["region"]
-        if area_code not in level.head:
-            raise UnknownArea(f"region {area_code!r} is not an English region (E12000001 to "
-                              "E12000009)")
-        return _region_object(rel, area_code)
-    basis = "current" if current else "published"
-    rel = _Release(con, release)
-    if area_code not in rel.levels[basis].head:
-        hint = ("; use --current to summarise by today's (2024) authorities" if not current
-                else "; run `python -m inequality summary --all --current --release "
-                     f"{release} --json` to list codes")
-        raise UnknownArea(f"{area_code!r} is not a{' published' if not current else ' current'} "
-                          f"local authority of {release}{hint}")
-    return rel.authority(area_code, basis)
+        basis = "england"
+    elif area_code.startswith("E12"):
+        basis = "region"
+    else:
+        basis = "current" if current else "published"
+    body = queries.stored_summary(con, release, basis, area_code)
+    if body is not None:
+        return decode_summary(body)
+    _stored(con, release)
+    if basis == "region":
+        raise UnknownArea(f"region {area_code!r} is not an English region (E12000001 to "
+                          "E12000009)")
+    hint = ("; use --current to summarise by today's (2024) authorities" if not current
+            else "; run `python -m inequality summary --all --current --release "
+                 f"{release} --json` to list codes")
+    raise UnknownArea(f"{area_code!r} is not a{' published' if not current else ' current'} "
+                      f"local authority of {release}{hint}")
 
 
 def _no_cross() -> dict:
@@ -435,13 +481,16 @@ def _region_object(rel: _Release, code: str) -> dict:
     return obj
 
 
-def lsoa_set_summary(con: Con, release: str, codes=None) -> dict:
+def lsoa_set_summary(con: Con, release: str, codes=None, *,
+                     long: pd.DataFrame | None = None) -> dict:
     """The summary measures of one set of LSOAs (all of England when ``codes`` is None):
     the IMD's measures, income and employment scale (estimated, rounded, flagged), and each
     domain's, computed from national ranks with each measure weighted by its own population,
-    with the reason for anything the release cannot support. No ranks."""
+    with the reason for anything the release cannot support. No ranks. ``long``:
+    :func:`queries.all_measure_ranks` of the release, when the caller has it already."""
     info = _release_info(con, release)
-    long = queries.all_measure_ranks(con, release)
+    if long is None:
+        long = queries.all_measure_ranks(con, release)
     if codes is not None:
         long = long[long["lsoa_code"].isin(set(codes))]
     if long.empty:
@@ -471,18 +520,30 @@ def lsoa_set_summary(con: Con, release: str, codes=None) -> dict:
     out["unavailable"] = {m: r for m, r in out["unavailable"].items() if out.get(m) is None}
     return out
 
-
 def rank_among_authorities(con: Con, release: str, values: dict) -> dict:
     """Where an area with these IMD summary values (e.g. a custom area's
     :func:`lsoa_set_summary`) would rank among the release's published authorities and among
     today's: ``ranks_published``, ``n_published``, ``ranks_current``, ``n_current`` (1 = most
-    deprived; an area equal to an authority shares its rank)."""
-    return _Release(con, release).rank_values(values)
+    deprived; an area equal to an authority shares its rank). Ranked against the stored
+    authority summaries (the ``summary_value`` table)."""
+    _stored(con, release)
+    stored = queries.authority_values(con, release, "imd")
+    out = {}
+    for basis in ("published", "current"):
+        part = stored[stored["basis"] == basis]
+        ranks = {}
+        for m in SUMMARY_MEASURES:
+            v = values.get(m)
+            col = part.loc[part["statistic"] == m, "value"].dropna()
+            ranks[m] = int((col > v).sum()) + 1 if v is not None and len(col) else None
+        out[f"ranks_{basis}"] = ranks
+        out[f"n_{basis}"] = int(part["area_code"].nunique())
+    return out
 
 
-def _england(con: Con, release: str) -> dict:
-    """England as one area: the same measures over every LSOA (no rank)."""
-    s = lsoa_set_summary(con, release)
+def _england_object(release: str, s: dict) -> dict:
+    """England as one area (a :func:`lsoa_set_summary` of every LSOA): the same measures,
+    no rank."""
     obj = {"area_code": ENGLAND, "area_name": "England", "release": release,
            "lsoa_count": s["lsoa_count"]}
     for m in SUMMARY_MEASURES:
@@ -498,6 +559,7 @@ def _england(con: Con, release: str) -> dict:
     obj["unavailable"] = s["unavailable"]
     obj["notes"] = []
     return obj
+
 
 
 # --- decile tracking ------------------------------------------------------------------------
@@ -521,7 +583,7 @@ def decile_tracking(con: Con, area_code: str, measure: str = "imd") -> dict:
     follow.
     """
     place = queries.area(con, area_code)
-    counts = _area_counts(queries.decile_counts(con, measure), area_code)
+    counts = _area_counts(queries.decile_counts(con, measure, area_code), area_code)
     rel = queries.releases(con).set_index("release")
     out = {"area_code": area_code, "area_name": place["area_name"], "measure": measure,
            "releases": {}, "boundary_notes": boundary_notes(con, area_code),
@@ -593,17 +655,20 @@ def comparison(con: Con, area_code: str, k: int = 5, measure: str = "imd") -> pd
     counts = queries.decile_counts(con, measure)
     releases = list(queries.releases(con)["release"])
     latest = counts[counts["release"] == releases[-1]]
-    lad_shares = decile_shares_by_area(
-        latest.loc[latest.index.repeat(latest["n"])], area_col="lad24_code")
     roles = [(area_code, "area")]
     if place["area_type"] == "lad":
         roles.append((place["region_code"], "region"))
         if k:
+            lad_shares = latest.pivot_table(index="lad24_code", columns="decile", values="n",
+                                            aggfunc="sum", fill_value=0)
+            lad_shares = lad_shares.reindex(columns=list(DECILES), fill_value=0)
+            lad_shares = lad_shares.div(lad_shares.sum(axis=1), axis=0)
             near = nearest_neighbours(lad_shares, area_code, k=k)
             roles += [(code, "neighbour") for code in near["area_code"]]
     if area_code != ENGLAND:
         roles.append((ENGLAND, "england"))
-    names = dict(zip(queries.areas(con)["area_code"], queries.areas(con)["area_name"]))
+    listed = queries.areas(con)
+    names = dict(zip(listed["area_code"], listed["area_name"]))
     rows = []
     for code, role in roles:
         c = _area_counts(counts, code)
