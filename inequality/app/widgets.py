@@ -19,8 +19,9 @@ def page_header(title: str, intro: str | None = None) -> None:
 
 def download_csv(frame: pd.DataFrame, file_name: str, label: str = "Download CSV") -> None:
     """A CSV download of exactly the table shown (formula-safe: see
-    :func:`inequality.present.exports.csv_bytes`)."""
-    st.download_button(label, data=exports.csv_bytes(frame),
+    :func:`inequality.present.exports.csv_bytes`), written only when it is clicked (writing
+    every table's CSV on every visit was half of a tracking page's drawing time)."""
+    st.download_button(label, data=lambda: exports.csv_bytes(frame),
                        file_name=file_name, mime="text/csv", on_click="ignore",
                        key=f"dl_{file_name}", icon=":material/download:")
 

@@ -647,6 +647,19 @@ def transitions(con: Con, area_code: str, from_release: str, to_release: str,
             "unmatched": int(len(pairs) - len(complete))}
 
 
+def _shares_by_authority(counts: pd.DataFrame) -> pd.DataFrame:
+    """Stored decile counts (``lad24_code, decile, n``) as each authority's share of LSOAs
+    per decile: the frame :func:`inequality.metrics.deciles.decile_shares_by_area` gives from
+    one row per LSOA (index sorted by code, columns 1..10)."""
+    counts = counts[counts["lad24_code"].notna()]
+    codes, labels = pd.factorize(counts["lad24_code"], sort=True)
+    matrix = np.zeros((len(labels), len(DECILES)))
+    np.add.at(matrix, (codes, counts["decile"].astype(int).to_numpy() - 1),
+              counts["n"].astype(float).to_numpy())
+    return pd.DataFrame(matrix / matrix.sum(axis=1, keepdims=True),
+                        index=pd.Index(labels, name="lad24_code"), columns=list(DECILES))
+
+
 def comparison(con: Con, area_code: str, k: int = 5, measure: str = "imd") -> pd.DataFrame:
     """Decile shares of the area, its region, England and its ``k`` nearest-neighbour
     authorities (most similar decile distribution in the latest release), for every release.
@@ -659,11 +672,7 @@ def comparison(con: Con, area_code: str, k: int = 5, measure: str = "imd") -> pd
     if place["area_type"] == "lad":
         roles.append((place["region_code"], "region"))
         if k:
-            lad_shares = latest.pivot_table(index="lad24_code", columns="decile", values="n",
-                                            aggfunc="sum", fill_value=0)
-            lad_shares = lad_shares.reindex(columns=list(DECILES), fill_value=0)
-            lad_shares = lad_shares.div(lad_shares.sum(axis=1), axis=0)
-            near = nearest_neighbours(lad_shares, area_code, k=k)
+            near = nearest_neighbours(_shares_by_authority(latest), area_code, k=k)
             roles += [(code, "neighbour") for code in near["area_code"]]
     if area_code != ENGLAND:
         roles.append((ENGLAND, "england"))
