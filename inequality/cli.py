@@ -551,9 +551,12 @@ def _parser() -> argparse.ArgumentParser:
                         "(default: INEQUALITY_MIRROR)")
     b.add_argument("--only", nargs="+", metavar="ID", choices=[s.id for s in SOURCES],
                    help="reload only these sources into the existing database (ids as "
-                        "`sources` lists them)")
+                        "`sources` lists them) and recompute only the derived tables that "
+                        "read them")
     b.add_argument("--force", action="store_true",
-                   help="rebuild even if no source changed (and re-download)")
+                   help="rebuild even if no source changed: re-download, reload every "
+                        "source and recompute every derived table (without it, derived "
+                        "tables whose input files are unchanged are reused)")
     b.set_defaults(func=cmd_build)
 
     c = sub.add_parser("check", parents=[common], help="report what the database holds")

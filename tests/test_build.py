@@ -23,6 +23,7 @@ from httpserver import LocalServer, send_bytes
 from inequality import cli
 from inequality import db as dbmod
 from inequality.etl import build as build_module
+from inequality.etl import derive as derive_module
 from inequality.etl.build import BuildError, build
 
 
@@ -431,11 +432,11 @@ def test_disk_full_while_copying_for_only(built, tmp_path, monkeypatch):
 def test_disk_full_inside_duckdb(built, tmp_path, monkeypatch):
     digest = sha(built)
 
-    def full(con, _log):
+    def full(con, _log, *_geographies):
         raise duckdb.IOException('IO Error: Could not write file "x.duckdb.tmp-1": No space '
                                  "left on device")
 
-    monkeypatch.setattr(build_module, "derive_spatial", full)
+    monkeypatch.setattr(derive_module, "derive_spatial", full)  # the spatial steps' writer
     with pytest.raises(BuildError, match=rf"^no space left on device in "
                                          rf"{re.escape(str(built.parent))} while writing"):
         build(built, mirror=FIXTURE_MIRROR, raw_dir=tmp_path / "raw", sources=fixture_sources(),
@@ -519,3 +520,137 @@ def test_temporaries_of_killed_builds_are_removed_even_when_nothing_changed(buil
     assert alive.exists(), "the temporary of a running build is left alone"
     assert any(m.startswith("clean 4 temporary file(s) of killed builds removed") for m in logs)
     alive.unlink()
+
+
+# --- derived steps recomputed only when their inputs change (issue 15) ---------------------
+
+#: Columns that say when something ran, not what it holds.
+VOLATILE = {"load_log": {"loaded_at"}, "derive_log": {"seconds", "built_at"},
+            "build_info": set()}
+
+
+def table_differences(a: Path, b: Path) -> list[str]:
+    """Tables (all of them) whose rows differ between two databases, compared with EXCEPT
+    both ways (``build_info``'s build time and the run times of the logs left out)."""
+    out = []
+    with duckdb.connect(str(a), read_only=True) as con:
+        con.execute("ATTACH ? AS other (READ_ONLY)", [str(b)])
+        tables = [t for (t,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "ORDER BY 1").fetchall()]
+        other = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE "
+                                           "database_name = 'other'").fetchall()}
+        assert set(tables) == other
+        for table in tables:
+            cols = [c for (c,) in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = "
+                "current_database() AND table_name = ? ORDER BY column_index", [table]
+            ).fetchall() if c not in VOLATILE.get(table, set())]
+            where = " WHERE key <> 'built_at'" if table == "build_info" else ""
+            sel = ", ".join(cols)
+            n = con.execute(f"""SELECT (SELECT count(*) FROM (SELECT {sel} FROM {table}{where}
+                                        EXCEPT ALL SELECT {sel} FROM other.{table}{where})),
+                                       (SELECT count(*) FROM (SELECT {sel} FROM other.{table}{where}
+                                        EXCEPT ALL SELECT {sel} FROM {table}{where})),
+                                       (SELECT count(*) FROM {table})""").fetchone()
+            if n[0] or n[1]:
+                out.append(f"{table}: {n[0]} row(s) only in {a.name}, {n[1]} only in {b.name}")
+    return out
+
+
+def reordered(path: Path) -> None:
+    """The same data in another byte order (new checksum, same content): CSV data rows
+    reversed, a GeoParquet file rewritten with its rows reversed."""
+    if path.suffix == ".parquet":
+        gdf = gpd.read_parquet(path)
+        gdf.iloc[::-1].to_parquet(path)
+    else:
+        head, *rows = path.read_text().splitlines(keepends=True)
+        rows[-1] = rows[-1] if rows[-1].endswith("\n") else rows[-1] + "\n"
+        path.write_text(head + "".join(reversed(rows)))
+
+
+STEPS = {"core", "spatial_lsoa11", "spatial_lsoa21"}
+
+
+def step_log(logs: list[str]) -> tuple[set[str], set[str]]:
+    computed = {m.split()[1] for m in logs if m.startswith("derive ")}
+    reused = {m.split()[1] for m in logs if m.startswith("reuse ")}
+    return computed, reused
+
+
+def test_unchanged_only_reuses_every_derived_step(built, tmp_path):
+    before = tmp_path / "before.duckdb"
+    shutil.copy2(built, before)
+    logs: list[str] = []
+    report = build(built, mirror=FIXTURE_MIRROR, raw_dir=tmp_path / "raw",
+                   sources=fixture_sources(), only=["iod2019_lsoa11"], log=logs.append)
+    assert report.loaded == ["iod2019_lsoa11"]
+    computed, reused = step_log(logs)
+    assert computed == set() and reused == STEPS, logs
+    assert "reuse spatial_lsoa11 (inputs unchanged)" in logs
+    assert table_differences(built, before) == []
+
+
+@pytest.mark.parametrize("source_id,dependents", [
+    ("iod2025_lsoa21", {"core", "spatial_lsoa21"}),
+    ("boundaries_lsoa11", {"spatial_lsoa11"}),
+    ("lookup_lsoa21_msoa21_lad", {"core"}),
+    ("fingertips_90366_le_ltla", set()),
+])
+def test_a_changed_input_reruns_exactly_the_steps_that_read_it(built, tmp_path, source_id,
+                                                                dependents):
+    mirror = damaged_mirror(tmp_path, source_id, reordered)
+    with duckdb.connect(str(built), read_only=True) as con:
+        keys = dict(con.execute("SELECT step, input_key FROM derive_log").fetchall())
+    logs: list[str] = []
+    build(built, mirror=mirror, raw_dir=tmp_path / "raw2", sources=fixture_sources(),
+          only=[source_id], log=logs.append)
+    computed, reused = step_log(logs)
+    assert computed == dependents and reused == STEPS - dependents, logs
+    with duckdb.connect(str(built), read_only=True) as con:
+        after = dict(con.execute("SELECT step, input_key FROM derive_log").fetchall())
+    assert {s for s in STEPS if after[s] != keys[s]} == dependents
+    # the same content in another order: the recomputed tables equal a fresh build's
+    fresh = tmp_path / "fresh.duckdb"
+    build(fresh, mirror=mirror, raw_dir=tmp_path / "raw3", sources=fixture_sources(),
+          log=lambda _m: None)
+    assert table_differences(built, fresh) == []
+
+
+def test_full_build_reusing_the_previous_database_equals_a_build_from_scratch(built, tmp_path):
+    # one file changed (same rows, new checksum): a full build loads every file again and
+    # copies the derived tables from the previous database, as none of them reads that file
+    mirror = damaged_mirror(tmp_path, "ruc2021_lad24", reordered)
+    logs: list[str] = []
+    report = build(built, mirror=mirror, raw_dir=tmp_path / "raw2", sources=fixture_sources(),
+                   log=logs.append)
+    assert len(report.loaded) == len(fixture_sources())
+    computed, reused = step_log(logs)
+    assert computed == set() and reused == STEPS, logs
+    scratch = tmp_path / "scratch.duckdb"
+    build(scratch, mirror=mirror, raw_dir=tmp_path / "raw3", sources=fixture_sources(),
+          force=True, log=lambda _m: None)
+    assert table_differences(built, scratch) == []
+    with duckdb.connect(str(built), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM lisa").fetchone()[0] > 0
+
+
+def test_force_recomputes_every_derived_step(built, tmp_path):
+    logs: list[str] = []
+    build_fixture_db(built, tmp_path / "raw", force=True, log=logs.append)
+    assert step_log(logs) == (STEPS, set())
+
+
+def test_a_new_step_version_reruns_only_that_step(built, tmp_path, monkeypatch):
+    steps = tuple(dataclasses.replace(s, version="2") if s.name == "spatial_lsoa21" else s
+                  for s in derive_module.DERIVED_STEPS)
+    monkeypatch.setattr(derive_module, "DERIVED_STEPS", steps)
+    logs: list[str] = []
+    report = build_fixture_db(built, tmp_path / "raw", log=logs.append)
+    assert report.changed and report.loaded == []
+    assert "unchanged files, but the derived step(s) spatial_lsoa21 changed; recomputing " \
+           "them" in logs
+    assert step_log(logs) == ({"spatial_lsoa21"}, {"core", "spatial_lsoa11"})
+    again = build_fixture_db(built, tmp_path / "raw", log=logs.append)
+    assert not again.changed

@@ -46,6 +46,22 @@ COMMENT ON COLUMN derive_log.inputs IS 'Catalogue ids of the sources the step re
 COMMENT ON COLUMN derive_log.seconds IS 'Seconds the step took when it was computed.';
 COMMENT ON COLUMN derive_log.built_at IS 'When the step was computed (UTC); a reused step keeps the time it was computed.';
 
+CREATE TABLE derive_log (
+    step        VARCHAR NOT NULL,
+    version     VARCHAR NOT NULL,
+    input_key   VARCHAR NOT NULL,
+    inputs      VARCHAR[],
+    seconds     DOUBLE,
+    built_at    TIMESTAMP
+);
+COMMENT ON TABLE derive_log IS 'One row per derived build step (inequality.etl.derive.DERIVED_STEPS): the key of the inputs it was computed from; a build recomputes a step only when this key changes.';
+COMMENT ON COLUMN derive_log.step IS 'Step name, e.g. core, spatial_lsoa11.';
+COMMENT ON COLUMN derive_log.version IS 'Code version of the step; bumping it makes the next build recompute the step.';
+COMMENT ON COLUMN derive_log.input_key IS 'SHA-256 of the step name, its version, the SHA-256 (load_log) of each input file and the keys of the steps it reads.';
+COMMENT ON COLUMN derive_log.inputs IS 'Catalogue ids of the sources the step reads.';
+COMMENT ON COLUMN derive_log.seconds IS 'Seconds the step took when it was computed.';
+COMMENT ON COLUMN derive_log.built_at IS 'When the step was computed (UTC); a reused step keeps the time it was computed.';
+
 CREATE TABLE release (
     release         VARCHAR PRIMARY KEY,
     year            INTEGER NOT NULL,
