@@ -106,11 +106,15 @@ def national_lisas(inputs: list[tuple[pd.Series, str]], w, *, workers: int | Non
     with the same fixed ``seed``, so the result does not depend on which process computes
     it: the runs are independent, and each equals the serial run bit for bit (esda's
     permutations are drawn from ``seed`` inside each run). ``workers`` processes (default
-    ``os.cpu_count()``; 1 runs them here, one after another) share the runs; a
-    ``forkserver`` pool that preloads esda starts them without inheriting the build's
-    DuckDB threads. esda's own ``n_jobs`` splits one run into chunks, which measured slower
-    than a single process here (without numba its per-LSOA loop is pickled to joblib).
-    Returns the frames in the order of ``inputs``.
+    ``os.cpu_count()``; 1 runs them here, one after another) share the runs. The workers
+    are forked: they start at once with esda already imported, and they only compute on
+    the arrays passed to them (they never touch the build's DuckDB connection, and leave
+    with ``os._exit``). ``spawn`` and ``forkserver`` would import esda again in every
+    worker and re-run the caller's main module, so a script calling ``build()`` without a
+    ``__main__`` guard would build again. esda's own ``n_jobs`` splits one run into chunks
+    through joblib, which measured twice as slow as a single process here (without numba
+    its per-LSOA loop runs in Python either way). Returns the frames in the order of
+    ``inputs``.
     """
     workers = (os.cpu_count() or 1) if workers is None else int(workers)
     workers = max(1, min(workers, len(inputs)))
@@ -120,8 +124,9 @@ def national_lisas(inputs: list[tuple[pd.Series, str]], w, *, workers: int | Non
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["esda", "libpysal.weights", "inequality.metrics.hidden"])
+    import esda  # noqa: F401  (imported once, before the fork)
+
+    ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         return list(pool.map(_lisa_task, tasks))
 
