@@ -308,19 +308,35 @@ def geometries(con: Con, geography: str, codes: list[str] | None = None,
                level: str = "display") -> pd.DataFrame:
     """Boundaries as WKB: ``code, name, wkb, centroid_lon, centroid_lat, min_lon, ...``.
 
-    ``level`` is ``full``, ``display`` (about 10 m) or ``overview`` (about 100 m).
+    ``level`` is ``full``, ``display`` (about 10 m) or ``overview`` (every LSOA of the
+    vintage simplified together as one coverage, about 500 m: ``boundary_display``, written
+    by the build step :mod:`inequality.etl.display`).
     """
     if level not in GEOMETRY_COLUMNS:
         raise ValueError(f"geometry level {level!r} is not one of {sorted(GEOMETRY_COLUMNS)}")
-    column = GEOMETRY_COLUMNS[level]
-    sql = f"""SELECT code, name, {column} AS wkb, centroid_lon, centroid_lat,
-                     min_lon, min_lat, max_lon, max_lat
-              FROM boundary WHERE geography = ?"""
+    if level == "overview":
+        sql = """SELECT b.code, b.name, d.wkb, b.centroid_lon, b.centroid_lat,
+                        b.min_lon, b.min_lat, b.max_lon, b.max_lat
+                 FROM boundary b JOIN boundary_display d ON d.geography = b.geography
+                                  AND d.code = b.code AND d.level = 'overview'
+                 WHERE b.geography = ?"""
+    else:
+        sql = f"""SELECT code, name, {GEOMETRY_COLUMNS[level]} AS wkb, centroid_lon,
+                         centroid_lat, min_lon, min_lat, max_lon, max_lat
+                  FROM boundary b WHERE geography = ?"""
     params: list = [geography]
     if codes is not None:
-        sql += " AND code IN (SELECT unnest(?::VARCHAR[]))"
+        sql += " AND b.code IN (SELECT unnest(?::VARCHAR[]))"
         params.append(list(codes))
-    return _df(con, sql + " ORDER BY code", params)
+    try:
+        return _df(con, sql + " ORDER BY b.code", params)
+    except duckdb.CatalogException as exc:
+        if "boundary_display" not in str(exc):
+            raise
+        raise LookupError(
+            "this database has no boundary_display table (the national map's geometry, "
+            "written by the build step inequality/etl/display.py): rebuild it with "
+            "`python -m inequality build`") from exc
 
 
 # --- custom areas ---------------------------------------------------------------------------

@@ -97,7 +97,15 @@ def test_choropleth_of_england_is_minimal():
     assert set(m.properties[0]) == {"code", "name", "label", "c"}
     assert m.properties[1]["label"] == "100 of 100"
     assert m.notes[0] == "a note from the service" and m.notes[1].startswith("England-wide")
-    assert m.tooltip_html.endswith("<b>{label}</b>")
+    # the deck's rows: short keys, a colour index into the palette, whole-number flat rings
+    assert m.tooltip_html.endswith("<b>{l}</b> of 100")
+    rows = json.loads(m.rows)
+    assert set(rows[0]) == {"p", "n", "k", "l", "c"} and rows[1]["l"] == 100
+    assert all(isinstance(x, int) for x in rows[0]["p"])
+    assert [m.palette[r["c"]] for r in rows] == [p["c"] for p in m.properties]
+    layer = json.loads(maps.deck(m).to_json())["layers"][0]
+    assert layer["positionFormat"] == "XY" and layer["coordinateSystem"] == "lnglat-offsets"
+    assert layer["getFillColor"].startswith("@@=c<")
 
 
 def test_choropleth_draws_msoa_lines_it_is_given():

@@ -229,6 +229,110 @@ def _compact(obj) -> str:
     return json.dumps(obj, separators=(",", ":"), allow_nan=False)
 
 
+#: Decimal places of the England-wide map (0.001 degrees, 70 to 110 m: a sixth of a screen
+#: pixel at the zoom that shows England).
+NATIONAL_DECIMALS = 3
+
+
+#: The England-wide map's coordinates are whole numbers of thousandths of a degree counted
+#: from this origin, England's middle (fewer characters than decimal degrees); the layer's
+#: LNGLAT_OFFSETS coordinate system and model matrix turn them back into degrees on the GPU.
+#: deck.gl projects such offsets to second order around the origin: over England's +-3
+#: degrees of latitude the third-order error is under a screen pixel at the national zoom.
+GRID_ORIGIN = (-2.3, 52.85)
+
+
+def grid_layer_props(decimals: int = NATIONAL_DECIMALS) -> dict:
+    """The PolygonLayer settings that read :func:`flat_rows`' whole-number coordinates.
+
+    >>> grid_layer_props(3)["model_matrix"][:6]
+    [0.001, 0, 0, 0, 0, 0.001]
+    """
+    scale = 10.0 ** -decimals
+    return {"coordinate_system": pdk.types.String("lnglat-offsets"),  # deck.gl 9
+            "coordinate_origin": list(GRID_ORIGIN),
+            "model_matrix": [scale, 0, 0, 0, 0, scale, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1],
+            "position_format": pdk.types.String("XY")}
+
+
+def flat_rows(geoms: np.ndarray, properties: list[dict], decimals: int = NATIONAL_DECIMALS
+              ) -> str:
+    """PolygonLayer data for many small polygons, as compact JSON text: one row per polygon
+    part, its coordinates whole numbers of ``10**-decimals`` degrees from
+    :data:`GRID_ORIGIN` (read with :func:`grid_layer_props`), without the closing vertex or
+    vertices repeated by the rounding; a polygon without holes as one flat array
+    ``[x0, y0, x1, y1, ...]`` (``positionFormat`` "XY"), one with holes as nested rings.
+    Half the characters of :func:`polygon_rows` for the national map, which Streamlit
+    parses character by character.
+
+    >>> from shapely.geometry import box
+    >>> flat_rows(np.array([box(-2.3, 52.85, -2.298, 52.851)]), [{"c": 3}])
+    '[{"p":[2,0,2,1,0,1,0,0],"c":3}]'
+    """
+    parts, index = shapely.get_parts(geoms, return_index=True)
+    polygon = shapely.get_type_id(parts) == 3
+    parts, index = parts[polygon], index[polygon]
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    coords = np.round((coords - np.array(GRID_ORIGIN)) * 10 ** decimals).astype(np.int64)
+    same_ring = ring_of[1:] == ring_of[:-1]
+    repeated = np.r_[False, same_ring & (coords[1:] == coords[:-1]).all(axis=1)]
+    closing = np.r_[~same_ring, True]
+    starts = np.r_[0, np.flatnonzero(~same_ring) + 1]
+    keep = ~repeated & ~closing
+    ring_coords = np.split(coords, starts[1:])
+    ring_keep = np.split(keep, starts[1:])
+    texts = []
+    for c, k in zip(ring_coords, ring_keep):
+        kept = c[k] if k.sum() >= 3 else c[:-1]
+        texts.append(kept)
+    props = [_compact(p)[1:-1] for p in properties]
+    rows = []
+    first = np.r_[0, np.flatnonzero(ring_part[1:] != ring_part[:-1]) + 1, len(ring_part)]
+    for a, b in zip(first[:-1], first[1:]):
+        if b - a == 1:
+            geometry = json.dumps(texts[a].ravel().tolist(), separators=(",", ":"))
+        else:
+            geometry = json.dumps([t.tolist() for t in texts[a:b]], separators=(",", ":"))
+        prop = props[index[ring_part[a]]]
+        rows.append('{"p":' + geometry + ("," + prop if prop else "") + "}")
+    return "[" + ",".join(rows) + "]"
+
+
+def palette_expression(palette: list[list[int]], lo: int = 0, hi: int | None = None) -> str:
+    """A deck.gl JSON accessor expression giving ``palette[c]``: a balanced tree of
+    comparisons (the expression parser of Streamlit's deck.gl reads ``[...][c]`` as two
+    arrays, so an index into an array literal is not possible).
+
+    >>> palette_expression([[1, 1, 1], [2, 2, 2], [3, 3, 3]])
+    'c<1?[1,1,1]:c<2?[2,2,2]:[3,3,3]'
+    """
+    hi = len(palette) if hi is None else hi
+    if hi - lo == 1:
+        return _compact(palette[lo])
+    mid = (lo + hi) // 2
+    left = palette_expression(palette, lo, mid)
+    right = palette_expression(palette, mid, hi)
+    return f"c<{mid}?{left if mid - lo == 1 else '(' + left + ')'}:{right}"
+
+
+def palette_of(colours: np.ndarray, levels: int = 64) -> tuple[list[list[int]], np.ndarray]:
+    """The distinct colours of a map and each feature's index among them, so that a feature
+    carries one small number instead of an RGB triple; more than ``levels`` distinct
+    colours (a continuous scale) are first snapped to ``levels`` steps of each channel.
+
+    >>> palette, idx = palette_of(np.array([[1, 2, 3], [4, 5, 6], [1, 2, 3]], dtype=np.uint8))
+    >>> palette, idx.tolist()
+    ([[1, 2, 3], [4, 5, 6]], [0, 1, 0])
+    """
+    unique, inverse = np.unique(colours, axis=0, return_inverse=True)
+    if len(unique) > levels:
+        step = 256 / levels
+        snapped = (np.floor(colours / step) * step + step / 2).clip(0, 255).astype(np.uint8)
+        unique, inverse = np.unique(snapped, axis=0, return_inverse=True)
+    return unique.astype(int).tolist(), inverse.ravel()
+
+
 #: Holes smaller than this (square degrees, about 0.7 km2) in a dissolved area are gaps
 #: between simplified LSOA boundaries, not enclaves, and are filled.
 _MIN_HOLE = 1e-4
@@ -308,6 +412,7 @@ class Choropleth:
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
     shapes: np.ndarray | None = None
     properties: list[dict] = field(default_factory=list)
+    palette: list[list[int]] = field(default_factory=list)  # rows' "c" indexes it (England)
 
     def geojson(self) -> str:
         """What the map shows (LSOAs, their values and colours) as GeoJSON text."""
@@ -343,7 +448,7 @@ def choropleth(data: MapData) -> Choropleth:
                values["max_lon"].max(), values["max_lat"].max()))
     notes = list(data.notes)
     if england:
-        notes.append("England-wide view: simplified boundaries (about 100 m) and a short "
+        notes.append("England-wide view: simplified boundaries (about 500 m) and a short "
                      "tooltip; pick an authority or region for every domain's decile.")
     friendly = ["msoa_friendly_name"] if "msoa_friendly_name" in data.values.columns else []
     table_cols = ["lsoa_code", "lsoa_name", *friendly, column] + [
@@ -352,15 +457,26 @@ def choropleth(data: MapData) -> Choropleth:
              .rename(columns={"msoa_friendly_name": "neighbourhood"}))
     if data.geography == "lsoa01":
         table["on_map"] = table["lsoa_code"].isin(values["lsoa_code"])
+    palette: list[list[int]] = []
+    if england:  # 33,000 polygons: flat rounded rings, short keys, a colour index
+        palette, index = palette_of(colours)
+        short = [p["label"] for p in props]
+        if kind != "score":  # "7", the tooltip adds " of 10" (a decile) or " of 32,844"
+            short = [int(v) if v == v else "no value" for v in values[column]]
+        rows = flat_rows(shapes, [{"n": p["name"], "k": p["code"], "l": v, "c": int(i)}
+                                  for p, v, i in zip(props, short, index)])
+    else:
+        rows = polygon_rows(shapes, props)
     return Choropleth(
         release=data.release, area_code=data.area_code, area_name=data.area_name,
         measure=measure, measure_label=data.measure_label, kind=kind, level=data.level,
-        rows=polygon_rows(shapes, props), feature_count=len(props), legend=legend,
+        rows=rows, feature_count=len(props), legend=legend,
         view=fit_view(bounds),
-        tooltip_html=_tooltip(data.measure_label, kind, profile, data.labels),
+        tooltip_html=_tooltip(data.measure_label, kind, profile, data.labels,
+                              short=england, n_national=n_national),
         outline=outline, msoa=msoa_lines(data.msoa), msoa_labels=msoa_labels(data.msoa),
         notes=notes, table=table,
-        shapes=shapes, properties=props)
+        shapes=shapes, properties=props, palette=palette)
 
 
 def _properties(values: pd.DataFrame, column: str, kind: str, measure: str, n_national: int,
@@ -388,11 +504,16 @@ def _properties(values: pd.DataFrame, column: str, kind: str, measure: str, n_na
     return out
 
 
-def _tooltip(label: str, kind: str, profile: list[str], labels: dict[str, str]) -> str:
+def _tooltip(label: str, kind: str, profile: list[str], labels: dict[str, str],
+             short: bool = False, n_national: int = 0) -> str:
     """Tooltip template: the LSOA, the value shown and (not for England) every domain's
-    decile; ``{name}`` etc. are filled in from each polygon's properties."""
-    head = (f"<b>{{name}}</b><br/>{{code}}<br/>{html.escape(label)} "
-            f"{html.escape(kind)}: <b>{{label}}</b>")
+    decile; ``{name}`` etc. are filled in from each polygon's properties (``short``: the
+    England map's one-letter keys ``{n}``, ``{k}``, and ``{l}``, a decile or rank without
+    its " of 10" or " of N")."""
+    name, code, value = ("n", "k", "l") if short else ("name", "code", "label")
+    out_of = {"decile": " of 10", "rank": f" of {n_national:,}"}.get(kind, "") if short else ""
+    head = (f"<b>{{{name}}}</b><br/>{{{code}}}<br/>{html.escape(label)} "
+            f"{html.escape(kind)}: <b>{{{value}}}</b>{out_of}")
     if not profile:
         return head
     rows = "".join(f"<tr><td>{html.escape(_short(labels[m]))}</td><td>{{d_{m}}}</td></tr>"
@@ -508,11 +629,14 @@ def deck(m: Choropleth, *, basemap: bool = False, height: int = 560,
     ``zoom_by`` zooms it in (positive) or out (the page's zoom buttons).
     """
     raw = {"__LSOAS__": m.rows}
+    national = {**grid_layer_props(),  # whole-number flat rings; colours by palette index
+                "get_fill_color": palette_expression(m.palette)} if m.palette else {}
     fill = pdk.Layer("PolygonLayer", data="__LSOAS__", id="lsoas", pickable=True,
                      stroked=m.level != "overview", filled=True, opacity=0.9,
-                     get_polygon="p", get_fill_color="c", get_line_color=[255, 255, 255],
+                     get_polygon="p", get_line_color=[255, 255, 255],
                      line_width_min_pixels=0.5, auto_highlight=True,
-                     highlight_color=[255, 128, 0, 220])
+                     highlight_color=[255, 128, 0, 220],
+                     **({"get_fill_color": "c"} | national))
     layers = [fill]
     if m.msoa:
         raw["__MSOA__"] = m.msoa
