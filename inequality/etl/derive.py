@@ -142,6 +142,7 @@ SELECT release, from_code, from_name, lad24_code, lsoa_count,
 FROM m;
 """
 
+
 def derive_core(con: Con, log: Log | None = None) -> None:
     """Core step: ``lsoa_assignment`` (the one LSOA -> 2024 authority rule of
     :mod:`inequality.geography`), ``lsoa`` (every LSOA of every geography with its names,
