@@ -218,17 +218,36 @@ DECILE_COUNT_SQL = """
     GROUP BY ALL"""
 
 
-def decile_counts(con: Con, measure: str = "imd", area_code: str | None = None
-                  ) -> pd.DataFrame:
+def decile_counts(con: Con, measure: str = "imd", area_code: str | None = None,
+                  release: str | None = None) -> pd.DataFrame:
     """LSOA counts per current authority, release and national decile, as the build stored
     them (:data:`DECILE_COUNT_SQL`): ``release, lad24_code, region_code, decile, n``; every
-    area, or only those in ``area_code`` (an authority, a region or England)."""
+    area, or only those in ``area_code`` (an authority, a region or England); every
+    release or one."""
     cond, params = "", [measure]
     if area_code and area_code != ENGLAND:
         cond = ("AND region_code = ?" if area_code.startswith("E12") else "AND lad24_code = ?")
         params.append(area_code)
+    if release:
+        cond += " AND release = ?"
+        params.append(release)
     return _df(con, f"""SELECT release, lad24_code, region_code, decile, n FROM decile_count
                         WHERE measure = ? {cond}""", params)
+
+
+def areas_decile_counts(con: Con, codes: list[str], measure: str = "imd") -> pd.DataFrame:
+    """The stored decile counts of several areas at once (authorities, regions, England):
+    ``area_code, release, decile, n``."""
+    return _df(con, f"""
+        SELECT lad24_code AS area_code, release, decile, sum(n)::BIGINT AS n FROM decile_count
+        WHERE measure = $m AND lad24_code IN (SELECT unnest($codes::VARCHAR[])) GROUP BY ALL
+        UNION ALL
+        SELECT region_code, release, decile, sum(n)::BIGINT FROM decile_count
+        WHERE measure = $m AND region_code IN (SELECT unnest($codes::VARCHAR[])) GROUP BY ALL
+        UNION ALL
+        SELECT '{ENGLAND}', release, decile, sum(n)::BIGINT FROM decile_count
+        WHERE measure = $m AND list_contains($codes::VARCHAR[], '{ENGLAND}') GROUP BY ALL
+        ORDER BY ALL""", {"m": measure, "codes": list(codes)})
 
 
 # --- stored summaries (computed once by the build: inequality.etl.summary_tables) -----------
