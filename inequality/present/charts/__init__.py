@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from ..maps import VIRIDIS_10
@@ -35,7 +36,7 @@ def decile_distribution_chart(frame: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("share:Q", title="Share", format=".1%")])
     rule = alt.Chart(pd.DataFrame({"share": [0.1], "what": ["England: 10% in every decile"]})
                      ).mark_rule(strokeDash=[5, 4], color="#222").encode(
-        y="share:Q", tooltip=alt.Tooltip("what:N", title=""))
+        y=alt.Y("share:Q"), tooltip=alt.Tooltip("what:N", title=""))
     return (bars + rule).properties(height=300)
 
 
@@ -106,6 +107,7 @@ def transition_chart(matrix: pd.DataFrame, from_label: str, to_label: str) -> al
     long["from"] = long["from"].astype(int)
     long["to"] = long["to"].astype(int)
     top = max(float(long["lsoas"].max()), 1.0)
+    long["ink"] = np.where(long["lsoas"] > top * 0.5, "#fff", "#111")  # legible on the cell
     base = alt.Chart(long).encode(
         x=alt.X("to:O", title=f"Decile in {to_label} (1 = most deprived)",
                 axis=alt.Axis(labelAngle=0, orient="top")),
@@ -116,11 +118,9 @@ def transition_chart(matrix: pd.DataFrame, from_label: str, to_label: str) -> al
         tooltip=[alt.Tooltip("from:O", title=f"Decile {from_label}"),
                  alt.Tooltip("to:O", title=f"Decile {to_label}"),
                  alt.Tooltip("lsoas:Q", title="LSOAs", format=",.0f")])
-    text = base.mark_text(fontSize=12).encode(
+    text = base.transform_filter(alt.datum.lsoas > 0).mark_text(fontSize=12).encode(
         text=alt.Text("lsoas:Q", format=",.1~f"),
-        color=alt.condition(alt.datum.lsoas > top * 0.5, alt.value("#fff"),
-                            alt.value("#111")),
-        opacity=alt.condition(alt.datum.lsoas > 0, alt.value(1), alt.value(0)))
+        color=alt.Color("ink:N", scale=None, legend=None))
     return (rect + text).properties(height=380)
 
 
@@ -130,6 +130,7 @@ def decile_grid_chart(frame: pd.DataFrame) -> alt.Chart:
     long = frame.melt(id_vars="measure", var_name="release", value_name="decile").dropna()
     long["decile"] = long["decile"].astype(int)
     long["decile_label"] = long["decile"].map(decile_axis_label)
+    long["ink"] = np.where(long["decile"] <= 5, "#fff", "#111")  # legible on the cell
     base = alt.Chart(long).encode(
         x=alt.X("release:O", title=None, axis=alt.Axis(labelAngle=0, orient="top")),
         y=alt.Y("measure:N", title=None, sort=list(frame["measure"]),
@@ -143,6 +144,5 @@ def decile_grid_chart(frame: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("release:O", title="Release"),
                  alt.Tooltip("decile_label:N", title="Decile")])
     labels = base.mark_text(fontSize=13).encode(
-        text="decile:Q",
-        color=alt.condition(alt.datum.decile <= 5, alt.value("#fff"), alt.value("#111")))
+        text=alt.Text("decile:Q"), color=alt.Color("ink:N", scale=None, legend=None))
     return (cells + labels).properties(height=30 * len(frame))

@@ -57,7 +57,8 @@ def le_chart(le: pd.DataFrame, title: str = "Life expectancy at birth (years)") 
                  alt.Tooltip("value:Q", title="Years", format=".1f"),
                  alt.Tooltip("source:N")])
     ons = base.transform_filter(alt.datum.indicator_id == ONS_LE)
-    ticks = ons.mark_rule(strokeWidth=2).encode(x=x, y="lci95:Q", y2="uci95:Q", color=colour)
+    ticks = ons.mark_rule(strokeWidth=2).encode(x=x, y=alt.Y("lci95:Q"), y2=alt.Y2("uci95:Q"),
+                                                    color=colour)
     pts = ons.mark_point(shape="diamond", size=70, filled=True).encode(
         x=x, y=y, color=colour,
         tooltip=[alt.Tooltip("who:N", title="Area"), alt.Tooltip("sex:N"),
@@ -84,10 +85,11 @@ def sii_chart(sii: pd.DataFrame, title: str = "SII: years between least and most
     base = alt.Chart(data)
     layer = base.mark_line(point=True).encode(
         x=x, y=y, color=colour,
-        tooltip=["place:N", "sex:N", "period:N",
+        tooltip=[alt.Tooltip("place:N"), alt.Tooltip("sex:N"), alt.Tooltip("period:N"),
                  alt.Tooltip("value:Q", title="SII (years)", format=".1f")])
     if has_ci:
-        layer = layer + base.mark_rule().encode(x=x, y="lci95:Q", y2="uci95:Q", color=colour)
+        layer = layer + base.mark_rule().encode(x=x, y=alt.Y("lci95:Q"), y2=alt.Y2("uci95:Q"),
+                                                    color=colour)
     return layer.properties(height=260)
 
 
@@ -113,7 +115,8 @@ def hle_chart(hle: pd.DataFrame) -> alt.Chart:
                         legend=alt.Legend(orient="bottom", labelLimit=400),
                         scale=alt.Scale(range=["#35b779", "#440154"])),
         order=alt.Order("order:Q"),
-        tooltip=["place:N", "sex:N", "part:N", alt.Tooltip("years:Q", format=".1f")],
+        tooltip=[alt.Tooltip("place:N"), alt.Tooltip("sex:N"), alt.Tooltip("part:N"),
+                 alt.Tooltip("years:Q", format=".1f")],
     ).properties(height=40 * long["who"].nunique() + 40)
 
 
@@ -147,20 +150,21 @@ def gradient_chart(g: dict, area_code: str | None, axis: str = "deprivation") ->
         y=alt.Y("value:Q", title=ytitle, scale=alt.Scale(zero=False)),
         size=alt.Size("population:Q", title="Population", legend=None,
                       scale=alt.Scale(range=[15, 220])),
-        color=alt.value("#31688e"), tooltip=tooltip)
+        color=alt.ColorValue("#31688e"), tooltip=tooltip)
     lines = g["lines"][g["lines"]["axis"] == axis]
     fitted = alt.Chart(lines).mark_line(color="#fde725", strokeWidth=3).encode(
-        x="x:Q", y="y:Q") + alt.Chart(lines).mark_line(color="#440154", strokeDash=[6, 3]
-                                                        ).encode(x="x:Q", y="y:Q")
+        x=alt.X("x:Q"), y=alt.Y("y:Q")) + alt.Chart(lines).mark_line(
+            color="#440154", strokeDash=[6, 3]).encode(x=alt.X("x:Q"), y=alt.Y("y:Q"))
     chosen = frame[frame["chosen"]]
     layers = [points, fitted]
     if len(chosen):
         hl = alt.Chart(chosen)
         layers.append(hl.mark_circle(size=260, color="#d62728", stroke="black",
                                      strokeWidth=1.5, opacity=1).encode(
-            x=f"{xfield}:Q", y="value:Q", tooltip=tooltip))
+            x=alt.X(f"{xfield}:Q"), y=alt.Y("value:Q"), tooltip=tooltip))
         layers.append(hl.mark_text(align="left", dx=12, dy=-10, fontSize=13, fontWeight="bold"
-                                   ).encode(x=f"{xfield}:Q", y="value:Q", text="area_name:N"))
+                                   ).encode(x=alt.X(f"{xfield}:Q"), y=alt.Y("value:Q"),
+                                           text=alt.Text("area_name:N")))
     return alt.layer(*layers).properties(height=420)
 
 
@@ -188,11 +192,11 @@ def msoa_scatter_chart(frame: pd.DataFrame, title: str) -> alt.Chart:
                                      "deprived)", scale=alt.Scale(zero=False))
     y = alt.Y("value:Q", title=title, scale=alt.Scale(zero=False))
     layer = base.mark_circle(size=60, color="#31688e").encode(
-        x=x, y=y, tooltip=["msoa_name:N", "msoa_code:N",
+        x=x, y=y, tooltip=[alt.Tooltip("msoa_name:N"), alt.Tooltip("msoa_code:N"),
                            alt.Tooltip("value:Q", format=".1f"),
                            alt.Tooltip("deprivation:Q", format=".1f")])
     if data["lci95"].notna().any():
         layer = base.mark_rule(color="#31688e", opacity=0.5).encode(
-            x=x, y="lci95:Q", y2="uci95:Q") + layer
+            x=x, y=alt.Y("lci95:Q"), y2=alt.Y2("uci95:Q")) + layer
     return (layer + base.transform_regression("deprivation", "value").mark_line(
         color="#440154", strokeDash=[6, 3])).properties(height=320)

@@ -63,6 +63,6 @@ def profile_chart(frame: pd.DataFrame, template_label: str) -> alt.LayerChart:
     line = alt.Chart(frame.assign(what=f"ONS template: {template_label}")).mark_line(
         color="#ff5e00", strokeDash=[6, 3], strokeWidth=2.5,
         point=alt.OverlayMarkDef(color="#ff5e00", size=40)).encode(
-        x="decile:O", y="template:Q", tooltip=[alt.Tooltip("what:N", title=""),
-                                               alt.Tooltip("template:Q", format=".1%")])
+        x=alt.X("decile:O"), y=alt.Y("template:Q"),
+        tooltip=[alt.Tooltip("what:N", title=""), alt.Tooltip("template:Q", format=".1%")])
     return (bars + line).properties(height=260)
