@@ -85,6 +85,7 @@ def _place_colours(frame: pd.DataFrame) -> alt.Scale:
 def headline_series_chart(frame: pd.DataFrame) -> alt.Chart:
     """Lines of the share of LSOAs in the most deprived 10%, one per place, over releases;
     the area thick, its region and England dashed, similar authorities thin."""
+    frame = frame[["year", "share_decile_1", "label", "role"]]  # only what is drawn
     base = alt.Chart(frame).encode(
         x=alt.X("year:O", title="Release (IoD year)", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("share_decile_1:Q", title="Share of LSOAs in England's most deprived 10%",
