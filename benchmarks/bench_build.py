@@ -1,31 +1,54 @@
-"""Time the full mirror build (median of 3, peak memory) against a plain read of the same raw
-files with pandas/geopandas (the floor), and report the ratio.
+"""Time the mirror build in its five shapes against a plain read of the same raw files (the
+floor), median of N runs each, with each child's peak memory.
 
     .venv/bin/python benchmarks/bench_build.py [runs]
 
-Each run is a fresh process: the build runs with --force into a temporary database; the floor
-reads every raw file the build reads (pd.read_csv / gpd.read_parquet) and nothing else.
+Every measurement is a fresh Python process (``_common.run_child``), interleaved round by
+round so that the machine's load falls on all of them alike:
+
+* ``plain read``      every raw file the build reads, with pandas/geopandas, nothing else
+* ``from scratch``    ``build(force=True)``: every file loaded, every derived step computed
+* ``full, reuse``     a full build (every file loaded) with a sound previous database whose
+                      derived steps' inputs are unchanged: they are copied, not recomputed.
+                      To make the build run at all, the previous database's load log is
+                      told that one file no step reads (ruc2021_lad24) had another checksum
+* ``--only same``     ``--only ruc2021_lad24`` with that file unchanged
+* ``--only IoD``      ``--only iod2025_lsoa21`` as if the file were a new edition (the
+                      previous database's derive_log is told the steps reading it had other
+                      keys): the core and lsoa21 spatial steps rerun, lsoa11's is kept
+
+The --only runs start from a copy of the from-scratch database (the copy is not timed).
 """
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import sys
 import tempfile
+from pathlib import Path
 
+import duckdb
 from _common import require_mirror, run_child
 
 BUILD = """
-import re, time
+import time
 from pathlib import Path
 from inequality.etl.build import build
-spatial = []
+import re
+steps, summaries = [], [0.0]
 def log(m):
-    found = re.match(r"lisa .*\\(([0-9.]+)s\\)$", m)
-    if found:
-        spatial.append(float(found.group(1)))
-build(Path({db!r}), mirror=Path({mirror!r}), raw_dir=Path({raw!r}), force=True, log=log)
-print("SPATIAL", sum(spatial))
+    if m.startswith(("derive ", "reuse ")):
+        steps.append(m.split()[0] + ":" + m.split()[1])
+    found = re.match(r"summaries: done \(([0-9.]+)s\)", m)
+    if found:  # the national summaries, while they run outside the step registry
+        summaries[0] = float(found.group(1))
+build(Path({db!r}), mirror=Path({mirror!r}), raw_dir=Path({raw!r}), force={force},
+      only={only!r}, log=log)
+print("STEPS", " ".join(steps))
+print("SUMMARIES", summaries[0])
+import resource
+print("WORKER", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 
 FLOOR = """
@@ -39,29 +62,86 @@ for s in SOURCES:
     gpd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p, dtype=str)
 """
 
+UNRELATED = "ruc2021_lad24"  # read by no derived step
+IOD = "iod2025_lsoa21"
+
+
+def pretend_changed(db: Path, source_id: str) -> None:
+    """Make the load log of ``db`` say ``source_id`` had another checksum, so that a build
+    without --force runs in full (and finds every derived step's inputs unchanged)."""
+    with duckdb.connect(str(db)) as con:
+        con.execute("UPDATE load_log SET sha256 = 'changed' WHERE source_id = ?", [source_id])
+
+
+def pretend_stale(db: Path, source_id: str) -> None:
+    """Make ``db`` record other keys for the derived steps that read ``source_id``, as if it
+    had been built from another edition of that file: ``--only source_id`` reruns them."""
+    with duckdb.connect(str(db)) as con:
+        con.execute("UPDATE derive_log SET input_key = 'stale' WHERE list_contains(inputs, ?)",
+                    [source_id])
+
 
 def main(runs: int = 3) -> None:
     mirror = str(require_mirror())
+    cases = ["plain read", "from scratch", "full, reuse", "--only same", "--only IoD"]
+    secs: dict[str, list[float]] = {c: [] for c in cases}
+    peaks: dict[str, list[float]] = {c: [] for c in cases}
+    workers: dict[str, list[float]] = {c: [0.0] for c in cases}
+    summ: dict[str, list[float]] = {c: [] for c in cases}
+    steps: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        builds, floors, peaks, floor_peaks, spatial = [], [], [], [], []
+        raw = f"{tmp}/raw"
+        from inequality.etl import fetch  # copy the mirror once, untimed
+        from inequality.etl.sources import SOURCES
+        for source in SOURCES:
+            if source.in_mirror:
+                fetch.fetch_source(source, Path(raw), Path(mirror))
+
+        def child(case: str, code: str) -> None:
+            s, peak, out = run_child(code)
+            secs[case].append(s)
+            peaks[case].append(peak)
+            if "STEPS" in out:
+                steps[case] = out.split("STEPS", 1)[1].splitlines()[0].strip()
+                workers[case].append(int(out.split("WORKER", 1)[1].split()[0]) / 1024)
+                summ[case].append(float(out.split("SUMMARIES", 1)[1].split()[0]))
+
         for i in range(runs):
-            secs, peak, out = run_child(BUILD.format(db=f"{tmp}/b{i}.duckdb", mirror=mirror,
-                                                     raw=f"{tmp}/raw"))
-            builds.append(secs)
-            peaks.append(peak)
-            spatial.append(float(out.split("SPATIAL")[-1].split()[0]))
-            secs, peak, _ = run_child(FLOOR.format(mirror=mirror))
-            floors.append(secs)
-            floor_peaks.append(peak)
-    b, f = statistics.median(builds), statistics.median(floors)
-    sp = statistics.median(spatial)
-    print(f"full mirror build   median {b:6.1f} s  runs {[round(x, 1) for x in builds]}  "
-          f"peak RSS {max(peaks):,.0f} MiB")
-    print(f"  of which the spatial cache (queen weights + LISA)  median {sp:6.1f} s; "
-          f"the ETL without it {b - sp:6.1f} s ({(b - sp) / f:.2f}x the raw read)")
-    print(f"plain raw read      median {f:6.1f} s  runs {[round(x, 1) for x in floors]}  "
-          f"peak RSS {max(floor_peaks):,.0f} MiB")
-    print(f"ratio build / read  {b / f:.2f}x   (aim: under 3x; peak memory under 3 GB)")
+            child("plain read", FLOOR.format(mirror=mirror))
+            base = Path(tmp) / f"scratch{i}.duckdb"
+            child("from scratch", BUILD.format(db=str(base), mirror=mirror, raw=raw,
+                                               force=True, only=None))
+            reuse = Path(tmp) / f"reuse{i}.duckdb"
+            shutil.copy2(base, reuse)
+            pretend_changed(reuse, UNRELATED)
+            child("full, reuse", BUILD.format(db=str(reuse), mirror=mirror, raw=raw,
+                                              force=False, only=None))
+            for case, source in (("--only same", UNRELATED), ("--only IoD", IOD)):
+                db = Path(tmp) / f"only{i}.duckdb"
+                shutil.copy2(base, db)
+                if case == "--only IoD":
+                    pretend_stale(db, source)
+                child(case, BUILD.format(db=str(db), mirror=mirror, raw=raw, force=False,
+                                         only=[source]))
+                db.unlink()
+            base.unlink()
+            reuse.unlink()
+    floor = statistics.median(secs["plain read"])
+    print(f"{'':14} {'median s':>9} {'x floor':>8} {'peak RSS MiB':>13} {'+ worker':>9} "
+          f"{'summaries s':>12}   runs (s)")
+    for case in cases:
+        med = statistics.median(secs[case])
+        sm = f"{statistics.median(summ[case]):12.1f}" if summ[case] else f"{'':12}"
+        print(f"{case:14} {med:9.1f} {med / floor:8.2f} {max(peaks[case]):13,.0f} "
+              f"{max(workers[case]):9,.0f} {sm}   {[round(x, 1) for x in secs[case]]}")
+    print("summaries s: of the median, the national summaries (derive_summaries), which run "
+          "on every build until they are a step of inequality.etl.derive.DERIVED_STEPS")
+    print("peak RSS: the build process; + worker: the largest LISA worker process (each of "
+          "the os.cpu_count() workers at most that)")
+    print("aim: full build within 3x the plain read, peak memory under 3 GB, an unchanged "
+          "--only in seconds")
+    for case, done in steps.items():
+        print(f"  {case}: {done}")
 
 
 if __name__ == "__main__":
