@@ -155,7 +155,7 @@ def test_map_of_2010_uses_unchanged_lsoas_and_says_so(app_db):
 def test_map_of_england_is_minimal(app_db):
     at = ok(page("pages/map.py", area=ENGLAND, release="iod2025"))
     rows = deck_spec(at)["layers"][0]["data"]
-    assert set(rows[0]) == {"p", "code", "name", "label", "c"}
+    assert set(rows[0]) == {"p", "n", "k", "l", "c"}  # rings, name, code, label, palette index
     assert "England-wide view" in texts(at)
 
 

@@ -98,9 +98,6 @@ def _with_display(fixture_db, tmp_path) -> duckdb.DuckDBPyConnection:
     db = tmp_path / "copy.duckdb"
     shutil.copy(fixture_db, db)
     con = duckdb.connect(str(db))
-    if not con.execute("SELECT count(*) FROM information_schema.tables "
-                       "WHERE table_name = 'boundary_display'").fetchone()[0]:
-        con.execute(display.DDL)
     display.derive_display(con)
     return con
 

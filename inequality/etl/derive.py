@@ -33,7 +33,9 @@ import duckdb
 from ..geography import ASSIGNMENT_SQL, BOUNDARY_GEOGRAPHIES
 from .readers.iod import MEASURES
 from .sources import RELEASES, Source
+from .display import derive_display
 from .spatial import derive_spatial
+from .summary_tables import derive_summaries
 
 Con = duckdb.DuckDBPyConnection
 Log = Callable[[str], None]
@@ -185,7 +187,21 @@ DERIVED_STEPS: tuple[DerivedStep, ...] = (
         tables=("lsoa_assignment", "lsoa", "lad_change", "measure"),
         run=derive_core,
     ),
+    DerivedStep(
+        name="summaries",
+        inputs=lambda s: s.kind in ("iod", "area_lookup", "lsoa_lookup", "lad_region",
+                                    "ruc_lsoa"),
+        tables=("area", "summary", "summary_value", "decile_count"),
+        run=derive_summaries,
+        uses=("core",),
+    ),
     *(_spatial_step(g) for g in BOUNDARY_GEOGRAPHIES),
+    *(DerivedStep(
+        name=f"display_{g}",
+        inputs=lambda s, g=g: s.kind == "boundary" and s.geography == g,
+        tables=(f"boundary_display WHERE geography = '{g}'",),
+        run=lambda con, log, g=g: derive_display(con, log, (g,)),
+    ) for g in BOUNDARY_GEOGRAPHIES),
 )
 
 

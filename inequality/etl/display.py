@@ -10,8 +10,9 @@ issue 15). Here the LSOAs are simplified as one *coverage*: GEOS's coverage simp
 still meet exactly, no LSOA vanishes and no gap or overlap appears (Visvalingam & Whyatt,
 1993, *The Cartographic Journal* 30(1); GEOS ``CoverageSimplifier``, 2023). No buffering.
 
-Precomputed here at build time, not per request (design.md). The table's DDL is :data:`DDL`
-(for ``etl/schema.sql``); :func:`derive_display` is the step's function.
+Precomputed here at build time, not per request (design.md). The table's DDL is in
+``etl/schema.sql``; :func:`derive_display` is the step's function (``display_<vintage>`` in
+:data:`inequality.etl.derive.DERIVED_STEPS`).
 """
 
 from __future__ import annotations
@@ -32,19 +33,6 @@ OVERVIEW_TOLERANCE = 0.006
 #: The LSOA boundary vintages simplified (those with boundaries of their own).
 GEOGRAPHIES = ("lsoa11", "lsoa21")
 
-DDL = """
-CREATE TABLE boundary_display (
-    geography VARCHAR NOT NULL,
-    code      VARCHAR NOT NULL,
-    level     VARCHAR NOT NULL,
-    wkb       BLOB NOT NULL
-);
-COMMENT ON TABLE boundary_display IS 'Key: (geography, level, code). Display geometry derived at build time from boundary.geometry (inequality/etl/display.py): level overview = every LSOA of a vintage simplified together as one coverage (shapely.coverage_simplify, tolerance 0.006 degrees), so neighbours still share their edges; drawn by the England-wide map.';
-COMMENT ON COLUMN boundary_display.geography IS 'LSOA boundary vintage: lsoa11 or lsoa21.';
-COMMENT ON COLUMN boundary_display.code IS 'GSS code of the LSOA (as in boundary.code).';
-COMMENT ON COLUMN boundary_display.level IS 'overview: the England-wide map.';
-COMMENT ON COLUMN boundary_display.wkb IS 'Polygon or multipolygon as WKB in EPSG:4326 (as boundary.crs), valid, never empty.';
-"""
 
 
 def coverage_overview(geoms: np.ndarray, tolerance: float = OVERVIEW_TOLERANCE) -> np.ndarray:

@@ -46,22 +46,6 @@ COMMENT ON COLUMN derive_log.inputs IS 'Catalogue ids of the sources the step re
 COMMENT ON COLUMN derive_log.seconds IS 'Seconds the step took when it was computed.';
 COMMENT ON COLUMN derive_log.built_at IS 'When the step was computed (UTC); a reused step keeps the time it was computed.';
 
-CREATE TABLE derive_log (
-    step        VARCHAR NOT NULL,
-    version     VARCHAR NOT NULL,
-    input_key   VARCHAR NOT NULL,
-    inputs      VARCHAR[],
-    seconds     DOUBLE,
-    built_at    TIMESTAMP
-);
-COMMENT ON TABLE derive_log IS 'One row per derived build step (inequality.etl.derive.DERIVED_STEPS): the key of the inputs it was computed from; a build recomputes a step only when this key changes.';
-COMMENT ON COLUMN derive_log.step IS 'Step name, e.g. core, spatial_lsoa11.';
-COMMENT ON COLUMN derive_log.version IS 'Code version of the step; bumping it makes the next build recompute the step.';
-COMMENT ON COLUMN derive_log.input_key IS 'SHA-256 of the step name, its version, the SHA-256 (load_log) of each input file and the keys of the steps it reads.';
-COMMENT ON COLUMN derive_log.inputs IS 'Catalogue ids of the sources the step reads.';
-COMMENT ON COLUMN derive_log.seconds IS 'Seconds the step took when it was computed.';
-COMMENT ON COLUMN derive_log.built_at IS 'When the step was computed (UTC); a reused step keeps the time it was computed.';
-
 CREATE TABLE release (
     release         VARCHAR PRIMARY KEY,
     year            INTEGER NOT NULL,
@@ -501,3 +485,15 @@ COMMENT ON COLUMN decile_count.lad24_code IS 'Current authority (lsoa.lad24_code
 COMMENT ON COLUMN decile_count.region_code IS 'Its region (lsoa.region_code).';
 COMMENT ON COLUMN decile_count.decile IS 'National decile, 1 = most deprived 10% of England''s LSOAs.';
 COMMENT ON COLUMN decile_count.n IS 'Number of LSOAs.';
+
+CREATE TABLE boundary_display (
+    geography VARCHAR NOT NULL,
+    code      VARCHAR NOT NULL,
+    level     VARCHAR NOT NULL,
+    wkb       BLOB NOT NULL
+);
+COMMENT ON TABLE boundary_display IS 'Key: (geography, level, code). Display geometry derived at build time from boundary.geometry (inequality/etl/display.py): level overview = every LSOA of a vintage simplified together as one coverage (shapely.coverage_simplify, tolerance 0.006 degrees), so neighbours still share their edges; drawn by the England-wide map.';
+COMMENT ON COLUMN boundary_display.geography IS 'LSOA boundary vintage: lsoa11 or lsoa21.';
+COMMENT ON COLUMN boundary_display.code IS 'GSS code of the LSOA (as in boundary.code).';
+COMMENT ON COLUMN boundary_display.level IS 'overview: the England-wide map.';
+COMMENT ON COLUMN boundary_display.wkb IS 'Polygon or multipolygon as WKB in EPSG:4326 (as boundary.crs), valid, never empty.';
