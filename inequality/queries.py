@@ -14,8 +14,9 @@ from .geography import HOPS, VINTAGES
 
 Con = duckdb.DuckDBPyConnection
 
+#: Geometry levels: a column of ``boundary``, or ``overview`` (the table ``boundary_display``).
 GEOMETRY_COLUMNS = {"full": "geometry", "display": "geometry_display",
-                    "overview": "geometry_overview"}
+                    "overview": "boundary_display.wkb"}
 
 ENGLAND = "E92000001"
 

@@ -154,7 +154,7 @@ def test_boundaries_get_display_geometry():
                                          fixture_path("boundaries_lsoa21"))
     assert len(frame) == FIXTURE_ROWS["boundaries_lsoa21"] and missing == []
     assert frame["crs"].eq("EPSG:4326").all()
-    assert (frame["geometry_overview"].map(len) <= frame["geometry"].map(len)).all()
+    assert (frame["geometry_display"].map(len) <= frame["geometry"].map(len)).all()
     assert frame["centroid_lat"].between(49, 56).all()
 
 

@@ -1,9 +1,8 @@
 """Build step: the national display geometry of every LSOA (``boundary_display``).
 
 The England-wide map draws all 33,000-odd LSOAs at once, at a zoom where one screen pixel is
-about 0.007 degrees (700 m). Douglas-Peucker simplification of each polygon on its own (the
-``geometry_overview`` column of ``boundary``) moves a shared edge differently on its two
-sides, leaving slivers and overlaps, and still keeps 571,000 vertices (13 MB of deck JSON,
+about 0.007 degrees (700 m). Douglas-Peucker simplification of each polygon on its own (what the
+map drew before issue 15) moves a shared edge differently on its two sides, leaving slivers and overlaps, and still keeps 571,000 vertices (13 MB of deck JSON,
 issue 15). Here the LSOAs are simplified as one *coverage*: GEOS's coverage simplification
 (``shapely.coverage_simplify``, Visvalingam-Whyatt area tolerance over the shared edges,
 "arcs", of the polygonal coverage) simplifies each shared edge once, so neighbouring LSOAs

@@ -252,7 +252,6 @@ CREATE TABLE boundary (
     name             VARCHAR,
     geometry         BLOB NOT NULL,
     geometry_display BLOB NOT NULL,
-    geometry_overview BLOB NOT NULL,
     crs              VARCHAR NOT NULL,
     centroid_lon     DOUBLE,
     centroid_lat     DOUBLE,
@@ -267,7 +266,6 @@ COMMENT ON COLUMN boundary.code IS 'GSS code of the area.';
 COMMENT ON COLUMN boundary.name IS 'Area name.';
 COMMENT ON COLUMN boundary.geometry IS 'Polygon or multipolygon as WKB, as published (generalised clipped), CRS in column crs.';
 COMMENT ON COLUMN boundary.geometry_display IS 'WKB simplified for authority maps (Douglas-Peucker, tolerance 0.0002 degrees, about 15 m; the original where that would erase the area).';
-COMMENT ON COLUMN boundary.geometry_overview IS 'WKB simplified for the England-wide map (tolerance 0.001 degrees, about 100 m; the original where that would erase the area).';
 COMMENT ON COLUMN boundary.crs IS 'Coordinate reference system of the geometry columns (EPSG:4326).';
 COMMENT ON COLUMN boundary.centroid_lon IS 'Longitude of a representative point inside the area.';
 COMMENT ON COLUMN boundary.centroid_lat IS 'Latitude of that point.';

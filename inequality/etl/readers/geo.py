@@ -27,9 +27,8 @@ from .base import (LSOA_CODE, MSOA_CODE, Column, ReaderError, check_codes, check
                    check_unique, map_frame)
 
 CRS = "EPSG:4326"
-#: Simplification tolerances in degrees (about 15 m and 100 m at England's latitude).
+#: Simplification tolerance of the display geometry in degrees (about 15 m in England).
 DISPLAY_TOLERANCE = 0.0002
-OVERVIEW_TOLERANCE = 0.001
 #: England in EPSG:4326 with a margin (the official boundaries span lon -6.42..1.77,
 #: lat 49.86..55.82). Degrees read as British National Grid metres land near the grid's false
 #: origin (lon -7.56, lat 49.77), outside it; metres read as degrees land far outside.
@@ -155,7 +154,6 @@ def read_boundaries(source: Source, path: Path) -> tuple[pd.DataFrame, list[str]
     frame = frame.assign(
         geometry=shapely.to_wkb(geoms),
         geometry_display=shapely.to_wkb(simplified(geoms, DISPLAY_TOLERANCE)),
-        geometry_overview=shapely.to_wkb(simplified(geoms, OVERVIEW_TOLERANCE)),
         crs=CRS,
     )
     point = shapely.point_on_surface(geoms)
