@@ -38,9 +38,37 @@ def measures(release: str | None = None) -> pd.DataFrame:
     return _measures(release)
 
 
+def _release_facts(con) -> dict[str, dict]:
+    """release id -> its row of the ``release`` table, oldest first."""
+    return {r["release"]: r for r in queries.releases(con).to_dict("records")}
+
+
+#: Shared, not copied per call (a page asks for a release's year a dozen times; a copied
+#: DataFrame per ask was a tenth of the overview's first visit). Read-only.
+_release_facts_shared = cached_resource(_release_facts)
+
+
+def release_rows() -> dict[str, dict]:
+    """Release id -> its row (year, geography, ...), oldest first (shared: do not modify)."""
+    return _release_facts_shared()
+
+
+def _area_facts(con) -> dict[str, dict]:
+    return {r["area_code"]: r for r in queries.areas(con).to_dict("records")}
+
+
+_area_facts_shared = cached_resource(_area_facts)
+
+
+def area_rows() -> dict[str, dict]:
+    """Area code -> its row of :func:`areas` (England, regions, authorities, in picker
+    order; shared: do not modify)."""
+    return _area_facts_shared()
+
+
 def release_years() -> dict[str, int]:
     """Release id -> IoD year, oldest first."""
-    return dict(zip(releases()["release"], releases()["year"]))
+    return {r: int(f["year"]) for r, f in _release_facts_shared().items()}
 
 
 def release_year(release: str) -> str:
@@ -48,7 +76,7 @@ def release_year(release: str) -> str:
 
 
 def release_geography(release: str) -> str:
-    return str(releases().set_index("release").loc[release, "geography"])
+    return str(_release_facts_shared()[release]["geography"])
 
 
 def available_measures(release: str) -> tuple[pd.DataFrame, str]:
@@ -90,7 +118,8 @@ def summary_fallbacks(area_code: str, release: str) -> dict[str, dict]:
     wanted = [k for k, v in area_summary(area_code, release).items()
               if k in SUMMARY_MEASURES and v is None]
     found: dict[str, dict] = {}
-    earlier = [r for r in releases()["release"] if release_years()[r] < release_years()[release]]
+    years = release_years()
+    earlier = [r for r in years if years[r] < years[release]]
     for other in reversed(earlier):
         if len(found) == len(wanted):
             break

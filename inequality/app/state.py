@@ -75,8 +75,7 @@ def set_url(**params) -> None:
 def area_picker(container=None) -> dict:
     """Search-as-you-type picker over England, the regions and the current (2024) local
     authorities (by name or code). Returns the chosen area's row as a dict."""
-    table = data.areas()
-    rows = {r["area_code"]: r for r in table.to_dict("records")}
+    rows = data.area_rows()
     by_name = {r["area_name"].lower(): c for c, r in rows.items()}
 
     def resolve(text: str) -> str | None:
@@ -95,8 +94,7 @@ def area_picker(container=None) -> dict:
 
 def release_picker(container=None) -> str:
     """Release picker (latest first). Returns the release id, e.g. ``iod2025``."""
-    table = data.releases()
-    rows = {r["release"]: r for r in table.to_dict("records")}
+    rows = data.release_rows()
     options = list(reversed(list(rows)))
     _initial("release", options, options[0], "the release (" + ", ".join(options) + ")",
              label=lambda r: release_label(rows[r]))

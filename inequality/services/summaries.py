@@ -141,14 +141,14 @@ def rank_among_authorities(con: Con, release: str, values: dict) -> dict:
 
 # --- decile tracking ------------------------------------------------------------------------
 
-def _area_counts(counts: pd.DataFrame, area_code: str) -> pd.DataFrame:
-    if area_code == ENGLAND:
-        sel = counts
-    elif area_code.startswith("E12"):
-        sel = counts[counts["region_code"] == area_code]
-    else:
-        sel = counts[counts["lad24_code"] == area_code]
-    return sel.groupby(["release", "decile"], as_index=False)["n"].sum()
+def _counts_by_area(con: Con, codes: list[str], measure: str
+                    ) -> dict[tuple[str, str], dict[int, int]]:
+    """``{(area, release): {decile: LSOAs}}`` of the stored counts, for a few areas."""
+    table: dict[tuple[str, str], dict[int, int]] = {}
+    for code, release, d, n in queries.areas_decile_counts(
+            con, codes, measure).itertuples(index=False, name=None):
+        table.setdefault((code, release), {})[int(d)] = int(n)
+    return table
 
 
 def decile_tracking(con: Con, area_code: str, measure: str = "imd") -> dict:
@@ -160,20 +160,18 @@ def decile_tracking(con: Con, area_code: str, measure: str = "imd") -> dict:
     follow.
     """
     place = queries.area(con, area_code)
-    counts = _area_counts(queries.decile_counts(con, measure, area_code), area_code)
-    rel = queries.releases(con).set_index("release")
+    counts = _counts_by_area(con, [area_code], measure)
     out = {"area_code": area_code, "area_name": place["area_name"], "measure": measure,
            "releases": {}, "boundary_notes": boundary_notes(con, area_code),
            "assignment_rule": ASSIGNMENT_RULE}
-    for release in rel.index:
-        part = counts[counts["release"] == release]
-        if part.empty:
+    for r in queries.releases(con).to_dict("records"):
+        by = counts.get((area_code, r["release"]))
+        if not by:
             continue
-        by = dict(zip(part["decile"].astype(int), part["n"].astype(int)))
         total = sum(by.values())
-        out["releases"][release] = {
-            "geography": rel.loc[release, "geography"],
-            "decile_derived": bool(rel.loc[release, "decile_derived"]),
+        out["releases"][r["release"]] = {
+            "geography": r["geography"],
+            "decile_derived": bool(r["decile_derived"]),
             "lsoa_count": total,
             "counts": {str(d): by.get(d, 0) for d in DECILES},
             "shares": {str(d): by.get(d, 0) / total for d in DECILES},
@@ -254,10 +252,7 @@ def comparison(con: Con, area_code: str, k: int = 5, measure: str = "imd") -> pd
         roles.append((ENGLAND, "england"))
     listed = queries.areas(con)
     names = dict(zip(listed["area_code"], listed["area_name"]))
-    table: dict[tuple[str, str], dict[int, int]] = {}
-    for code, release, d, n in queries.areas_decile_counts(
-            con, [c for c, _ in roles], measure).itertuples(index=False, name=None):
-        table.setdefault((code, release), {})[int(d)] = int(n)
+    table = _counts_by_area(con, [c for c, _ in roles], measure)
     rows = []
     for code, role in roles:
         for release in releases:
