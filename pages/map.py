@@ -48,7 +48,7 @@ else:
     shown_focus = focus
 if shown_focus:
     st.caption(f"Outlined in orange and zoomed to: {shown_focus['label']}.")
-zoom = state.map_zoom(f"{code}_{release}", st.columns([1, 1, 1, 5]))
+zoom = state.map_zoom(f"{code}_{release}", st.columns([1, 1, 1, 3]))
 st.pydeck_chart(data.deck(release, code, measure, kind, msoa, basemap,
                           shown_focus["codes"] if shown_focus else (),
                           shown_focus["geography"] if shown_focus else "lsoa21", zoom),
