@@ -134,8 +134,8 @@ def main(runs: int = 3) -> None:
         sm = f"{statistics.median(summ[case]):12.1f}" if summ[case] else f"{'':12}"
         print(f"{case:14} {med:9.1f} {med / floor:8.2f} {max(peaks[case]):13,.0f} "
               f"{max(workers[case]):9,.0f} {sm}   {[round(x, 1) for x in secs[case]]}")
-    print("summaries s: of the median, the national summaries (derive_summaries), which run "
-          "on every build until they are a step of inequality.etl.derive.DERIVED_STEPS")
+    print("summaries s: of the median, the national summaries step (derive_summaries; 0 "
+          "where it was reused)")
     print("peak RSS: the build process; + worker: the largest LISA worker process (each of "
           "the os.cpu_count() workers at most that)")
     print("aim: full build within 3x the plain read, peak memory under 3 GB, an unchanged "
