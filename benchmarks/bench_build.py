@@ -40,8 +40,8 @@ steps, summaries = [], [0.0]
 def log(m):
     if m.startswith(("derive ", "reuse ")):
         steps.append(m.split()[0] + ":" + m.split()[1])
-    found = re.match(r"summaries: done \(([0-9.]+)s\)", m)
-    if found:  # the national summaries, while they run outside the step registry
+    found = re.match(r"summaries: done \\(([0-9.]+)s\\)", m)
+    if found:  # the national summaries step, when it runs
         summaries[0] = float(found.group(1))
 build(Path({db!r}), mirror=Path({mirror!r}), raw_dir=Path({raw!r}), force={force},
       only={only!r}, log=log)

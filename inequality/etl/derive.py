@@ -26,14 +26,14 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import duckdb
 
 from ..geography import ASSIGNMENT_SQL, BOUNDARY_GEOGRAPHIES
+from .display import derive_display
 from .readers.iod import MEASURES
 from .sources import RELEASES, Source
-from .display import derive_display
 from .spatial import derive_spatial
 from .summary_tables import derive_summaries
 
@@ -285,7 +285,7 @@ def run_steps(con: Con, catalogue, log: Log, *, previous: str | None = None,
         con.execute("DELETE FROM derive_log WHERE step = ?", [step.name])
         con.execute("INSERT INTO derive_log VALUES (?, ?, ?, ?, ?, ?)",
                     [step.name, step.version, key, step.input_ids(catalogue), seconds,
-                     datetime.now(timezone.utc).replace(tzinfo=None)])
+                     datetime.now(UTC).replace(tzinfo=None)])
         computed.append(step.name)
         log(f"derive {step.name} ({seconds:.1f}s)")
     return computed, reused

@@ -49,7 +49,7 @@ def _stored(con: Con, release: str) -> None:
     stored summaries for it (built by a program that did not store them)."""
     queries.release(con, release)  # UnknownArea naming the loaded releases
     if not queries.summary_count(con, release):
-        from ..db import DatabaseDamaged, REBUILD
+        from ..db import REBUILD, DatabaseDamaged
         raise DatabaseDamaged(f"the database holds no stored summaries for {release}; rebuild "
                               f"it with {REBUILD}")
 
