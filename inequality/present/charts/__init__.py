@@ -122,7 +122,8 @@ def transition_chart(matrix: pd.DataFrame, from_label: str, to_label: str) -> al
     text = base.transform_filter(alt.datum.lsoas > 0).mark_text(fontSize=12).encode(
         text=alt.Text("lsoas:Q", format=",.1~f"),
         color=alt.Color("ink:N", scale=None, legend=None))
-    return (rect + text).properties(height=380)
+    # the labels' ink (scale=None) must not share the cells' colour scale
+    return (rect + text).resolve_scale(color="independent").properties(height=380)
 
 
 def decile_grid_chart(frame: pd.DataFrame) -> alt.Chart:
@@ -146,4 +147,6 @@ def decile_grid_chart(frame: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("decile_label:N", title="Decile")])
     labels = base.mark_text(fontSize=13).encode(
         text=alt.Text("decile:Q"), color=alt.Color("ink:N", scale=None, legend=None))
-    return (cells + labels).properties(height=30 * len(frame))
+    # the labels' ink (scale=None) must not share the cells' colour scale
+    return (cells + labels).resolve_scale(color="independent").properties(
+        height=30 * len(frame))
