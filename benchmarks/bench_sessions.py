@@ -13,7 +13,12 @@ empty and the first visit pays for everything it computes):
   ``?area=CODE&release=RELEASE``) on a freshly started ``dashboard.py``;
 * ``overview, warm``: the same N sessions again on that server (every authority visited);
 * ``tracking, cold``: N sessions of ``/decile-tracking?area=CODE&release=RELEASE`` on another
-  fresh server.
+  fresh server;
+* ``overview, 1st`` / ``tracking, 1st``: the same N first visits on a fresh server that has
+  served one earlier visit (England's page, not one of the N): the server's one-off start-up
+  (importing pandas, Altair, pydeck; opening and checking the database; the release-wide
+  caches) is paid before the clock starts, as on a server that has been up a while, while
+  every one of the N authorities is still a first visit.
 
 The authorities: N current (2024) authorities spread evenly over the sorted list of codes in
 the database (the same list every run). Reported: the wall time until the last of the N
@@ -241,7 +246,9 @@ def main(argv: list[str] | None = None) -> int:
                       log=logs / "app.log")
 
     results: dict[str, list[dict]] = {"blank": [], "overview_cold": [], "overview_warm": [],
-                                      "tracking_cold": []}
+                                      "tracking_cold": [], "overview_first": [],
+                                      "tracking_first": []}
+    england = urlencode({"area": "E92000001", "release": args.release})
     blank_specs = [(f"blank{i}", "", "") for i in range(args.sessions)]
     for run in range(args.runs):
         with Server(ROOT / "benchmarks" / "floors" / "blank.py", args.port + 1,
@@ -252,12 +259,17 @@ def main(argv: list[str] | None = None) -> int:
             results["overview_warm"].append(_run(server, specs(OVERVIEW), args.timeout))
         with app() as server:
             results["tracking_cold"].append(_run(server, specs(TRACKING), args.timeout))
+        for page, key in ((OVERVIEW, "overview_first"), (TRACKING, "tracking_first")):
+            with app() as server:
+                _run(server, [("E92000001", page, england)], args.timeout)  # start-up, untimed
+                results[key].append(_run(server, specs(page), args.timeout))
         print(f"run {run + 1}: " + ", ".join(f"{k} {v[-1]['wall']:.2f} s"
                                              for k, v in results.items()), flush=True)
 
     floor = statistics.median(r["wall"] for r in results["blank"])
     names = {"blank": "blank floor", "overview_cold": "overview, cold",
-             "overview_warm": "overview, warm", "tracking_cold": "tracking, cold"}
+             "overview_warm": "overview, warm", "tracking_cold": "tracking, cold",
+             "overview_first": "overview, 1st", "tracking_first": "tracking, 1st"}
     rows = [_summary(names[k], v, floor) for k, v in results.items()]
 
     print(f"\n{'scenario':16} {'wall s':>7} {'x floor':>7} {'sess med':>8} {'sess max':>8} "

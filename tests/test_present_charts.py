@@ -2,13 +2,16 @@
 scales (Vega-Lite shares one scale across layers by default, and a quantitative fill with a
 nominal label ink in one scale is an error that leaves the chart blank in the browser).
 
-The inputs are small frames of the shapes the services return (a decile-to-decile matrix of
-weighted LSOA counts; a measure-by-release grid of deciles), not official figures.
+The first tests' inputs are small frames of the shapes the services return (a
+decile-to-decile matrix of weighted LSOA counts; a measure-by-release grid of deciles), not
+official figures; the page tests draw the fixture database's real rows.
 """
 
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
+import pytest
 
 from inequality.present import charts
 
@@ -46,3 +49,41 @@ def test_decile_grid_labels_keep_their_own_ink():
     frame = pd.DataFrame({"measure": ["IMD (overall)", "Income"],
                           "IoD 2019": [4, 3], "IoD 2025": [3, 8]})
     _assert_drawable(charts.decile_grid_chart(frame))
+
+
+# --- every chart the pages draw is valid Vega-Lite ---------------------------------------
+# The pages send charts without Altair's (slow) schema validation (inequality.app.widgets
+# .chart); here every chart each page draws for real fixture data is validated instead.
+
+PAGE_VISITS = [
+    ("pages/overview.py", {"area": "E06000001", "release": "iod2019"}),
+    ("pages/deciles.py", {"area": "E06000001", "release": "iod2019"}),
+    ("pages/hidden.py", {"area": "E06000001", "release": "iod2025"}),
+    ("pages/health_gap.py", {"area": "E06000001", "release": "iod2019"}),
+    ("pages/neighbourhood.py", {"q": None}),  # a Hartlepool postcode of the fixtures
+]
+
+
+@pytest.mark.parametrize("path,params", PAGE_VISITS, ids=[p for p, _ in PAGE_VISITS])
+def test_every_chart_a_page_draws_is_valid_vega_lite(app_db, monkeypatch, path, params):
+    from apptest import ok, run_page
+
+    from inequality.app import widgets
+
+    drawn = []
+    original = widgets.chart
+
+    def validating(spec):
+        spec.to_dict()  # validates against the Vega-Lite schema; raises if invalid
+        drawn.append(spec)
+        original(spec)
+
+    monkeypatch.setattr(widgets, "chart", validating)
+    if params.get("q", "") is None:
+        with duckdb.connect(str(app_db), read_only=True) as con:
+            params = {"q": con.execute("SELECT min(postcode) FROM postcode WHERE lad24_code "
+                                       "= 'E06000001'").fetchone()[0]}
+    ok(run_page(path, **params))
+    assert drawn, f"{path} drew no chart"
+    for spec in drawn:
+        _assert_drawable(spec)

@@ -51,10 +51,14 @@ def table(frame: pd.DataFrame, file_name: str, caption: str | None = None,
 
 def chart(spec: alt.TopLevelMixin) -> None:
     """An altair chart that stretches across its column; its height is the plot's own
-    (legends are added around it, never squeezed into it)."""
-    st.altair_chart(spec.properties(autosize=alt.AutoSizeParams(type="fit-x",
-                                                                contains="padding")),
-                    width="stretch")
+    (legends are added around it, never squeezed into it).
+
+    Sent as its Vega-Lite dict, converted without Altair's JSON-schema validation: validating
+    every chart on every visit was a fifth of a page's server time, and the charts are
+    validated where they are made (``tests/test_present_charts.py`` validates every chart
+    function's output)."""
+    fitted = spec.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+    st.vega_lite_chart(fitted.to_dict(validate=False), width="stretch")
 
 
 def chart_with_table(spec: alt.TopLevelMixin, frame: pd.DataFrame, file_name: str,
