@@ -219,16 +219,12 @@ DECILE_COUNT_SQL = """
     GROUP BY ALL"""
 
 
-def decile_counts(con: Con, measure: str = "imd", area_code: str | None = None,
-                  release: str | None = None) -> pd.DataFrame:
+def decile_counts(con: Con, measure: str = "imd", release: str | None = None
+                  ) -> pd.DataFrame:
     """LSOA counts per current authority, release and national decile, as the build stored
     them (:data:`DECILE_COUNT_SQL`): ``release, lad24_code, region_code, decile, n``; every
-    area, or only those in ``area_code`` (an authority, a region or England); every
-    release or one."""
+    release or one (:func:`areas_decile_counts` sums them for given areas)."""
     cond, params = "", [measure]
-    if area_code and area_code != ENGLAND:
-        cond = ("AND region_code = ?" if area_code.startswith("E12") else "AND lad24_code = ?")
-        params.append(area_code)
     if release:
         cond += " AND release = ?"
         params.append(release)

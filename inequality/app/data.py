@@ -105,7 +105,6 @@ area_summary = cached(summaries.area_summary)
 decile_tracking = cached(summaries.decile_tracking)
 transitions = cached(summaries.transitions)
 comparison = cached(summaries.comparison)
-lsoa_values = cached(queries.lsoa_values)
 #: An area's stored LSOA counts per release, measure and national decile.
 area_decile_counts = cached(queries.measure_decile_counts)
 RELATIVE_WARNING = summaries.RELATIVE_WARNING

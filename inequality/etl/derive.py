@@ -178,19 +178,23 @@ def _spatial_step(geography: str) -> DerivedStep:
     )
 
 
+def _reads_areas(source: Source) -> bool:
+    """The files that say which LSOAs make up which area: the IoD files and the lookups (the
+    inputs of the core step and of the summaries built on it)."""
+    return source.kind in ("iod", "area_lookup", "lsoa_lookup", "lad_region", "ruc_lsoa")
+
+
 #: The derived steps, in the order they run.
 DERIVED_STEPS: tuple[DerivedStep, ...] = (
     DerivedStep(
         name="core",
-        inputs=lambda s: s.kind in ("iod", "area_lookup", "lsoa_lookup", "lad_region",
-                                    "ruc_lsoa"),
+        inputs=_reads_areas,
         tables=("lsoa_assignment", "lsoa", "lad_change", "measure"),
         run=derive_core,
     ),
     DerivedStep(
         name="summaries",
-        inputs=lambda s: s.kind in ("iod", "area_lookup", "lsoa_lookup", "lad_region",
-                                    "ruc_lsoa"),
+        inputs=_reads_areas,
         tables=("area", "summary", "summary_value", "decile_count"),
         run=derive_summaries,
         uses=("core",),
