@@ -48,8 +48,13 @@ class Server:
     script starts its own server, as ``dashboard.py`` does; ``streamlit run`` otherwise)."""
 
     def __init__(self, script: Path, port: int, env: dict[str, str] | None = None,
-                 self_starting: bool = False, log: Path | None = None):
+                 self_starting: bool = False, log: Path | None = None,
+                 cwd: Path | None = None):
         self.script, self.port = Path(script), port
+        #: Working directory: Streamlit reads ``.streamlit/config.toml`` from it (the app's
+        #: settings from the repository root, the default; Streamlit's defaults from a folder
+        #: without one).
+        self.cwd = cwd or ROOT
         self.env = {**os.environ, **(env or {})}
         self.self_starting = self_starting
         self.log = log
@@ -66,7 +71,7 @@ class Server:
                [sys.executable, "-m", "streamlit", "run", str(self.script), *flags])
         if self.log:
             self._log_file = self.log.open("ab")
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env,
+        self.proc = subprocess.Popen(cmd, cwd=self.cwd, env=self.env,
                                      stdout=self._log_file or subprocess.DEVNULL,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         _LIVE.append(self)

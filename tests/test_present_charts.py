@@ -87,3 +87,29 @@ def test_every_chart_a_page_draws_is_valid_vega_lite(app_db, monkeypatch, path, 
     assert drawn, f"{path} drew no chart"
     for spec in drawn:
         _assert_drawable(spec)
+        # What the page sends (each DataFrame as a named dataset) is Altair's own dict with
+        # the rows in place: no encoding relied on Altair reading the DataFrame's dtypes.
+        assert _inlined(widgets.vega_lite(spec)) == _inlined(spec.to_dict())
+
+
+def _inlined(spec: dict) -> str:
+    """A Vega-Lite dict with every named dataset's rows put where it is referenced, as JSON
+    (dataset names differ between Altair's dict and the page's)."""
+    import json
+
+    from altair.utils.data import to_values
+
+    rows = {name: to_values(d)["values"] if isinstance(d, pd.DataFrame) else d
+            for name, d in spec.get("datasets", {}).items()}
+
+    def put(node):
+        if isinstance(node, dict):
+            data = node.get("data")
+            if isinstance(data, dict) and set(data) == {"name"} and data["name"] in rows:
+                node = {**node, "data": {"values": rows[data["name"]]}}
+            return {k: put(v) for k, v in node.items() if k != "datasets"}
+        if isinstance(node, list):
+            return [put(v) for v in node]
+        return node
+
+    return json.dumps(put(spec), sort_keys=True, default=str)

@@ -10,6 +10,11 @@ import streamlit as st
 from ..etl.sources import ATTRIBUTION
 from ..present import exports, maps
 
+# Altair checks every schema object (an axis, a scale, a tooltip) against the Vega-Lite schema
+# as it is made ("debug mode"), a few milliseconds a chart on every visit; the charts the
+# pages draw are validated whole where they are made instead (tests/test_present_charts.py).
+alt.utils.schemapi.disable_debug_mode()
+
 
 def page_header(title: str, intro: str | None = None) -> None:
     st.title(title)
@@ -57,8 +62,49 @@ def chart(spec: alt.TopLevelMixin) -> None:
     every chart on every visit was a fifth of a page's server time, and the charts are
     validated where they are made (``tests/test_present_charts.py`` validates every chart
     function's output)."""
-    fitted = spec.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
-    st.vega_lite_chart(fitted.to_dict(validate=False), width="stretch")
+    spec_dict = vega_lite(spec)
+    spec_dict["autosize"] = {"type": "fit-x", "contains": "padding"}
+    st.vega_lite_chart(spec_dict, width="stretch")
+
+
+#: Parts of an Altair chart that hold further charts (layers, concatenations, a facet's spec).
+_CHILDREN = ("layer", "hconcat", "vconcat", "concat", "spec")
+
+
+def vega_lite(spec: alt.TopLevelMixin) -> dict:
+    """The chart's Vega-Lite dict, with every DataFrame it holds sent as a named dataset (the
+    DataFrame itself, which Streamlit turns into Arrow) instead of the JSON rows Altair
+    writes: Altair's rows, which Streamlit then turned back into a table for Arrow, were
+    half of a chart's server time. The chart is left as it was; the dict equals
+    ``spec.to_dict()`` but for the datasets' names and form (``tests/test_present_charts.py``
+    checks this for every chart the pages draw), so every encoding must state its type.
+    Without validation: see :func:`chart`."""
+    frames: dict[str, pd.DataFrame] = {}
+    names: dict[int, str] = {}
+    swapped: list[tuple[object, pd.DataFrame]] = []
+
+    def detach(node) -> None:
+        data = getattr(node, "data", alt.Undefined)
+        if isinstance(data, pd.DataFrame):
+            name = names.setdefault(id(data), f"data-{len(names)}")
+            frames[name] = data
+            swapped.append((node, data))
+            node.data = alt.NamedData(name=name)
+        for part in _CHILDREN:
+            child = getattr(node, part, alt.Undefined)
+            for sub in (child if isinstance(child, list) else [child]):
+                if isinstance(sub, alt.SchemaBase):
+                    detach(sub)
+
+    try:
+        detach(spec)
+        out = spec.to_dict(validate=False)
+    finally:
+        for node, data in swapped:
+            node.data = data
+    if frames:
+        out["datasets"] = {**out.get("datasets", {}), **frames}
+    return out
 
 
 def chart_with_table(spec: alt.TopLevelMixin, frame: pd.DataFrame, file_name: str,

@@ -1,4 +1,9 @@
-"""Altair charts of deciles and places (the map's viridis palette, decile 1 darkest)."""
+"""Altair charts of deciles and places (the map's viridis palette, decile 1 darkest).
+
+Layers that draw the same rows are built without data and given it once, at the top
+(``alt.layer(..., data=frame)``): ``chart_a + chart_b`` with the same DataFrame in both makes
+Altair hash each layer's JSON, rows included, to name it (a third of a chart's cost).
+"""
 
 from __future__ import annotations
 
@@ -86,7 +91,7 @@ def headline_series_chart(frame: pd.DataFrame) -> alt.Chart:
     """Lines of the share of LSOAs in the most deprived 10%, one per place, over releases;
     the area thick, its region and England dashed, similar authorities thin."""
     frame = frame[["year", "share_decile_1", "label", "role"]]  # only what is drawn
-    base = alt.Chart(frame).encode(
+    base = alt.Chart().encode(
         x=alt.X("year:O", title="Release (IoD year)", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("share_decile_1:Q", title="Share of LSOAs in England's most deprived 10%",
                 axis=alt.Axis(format="%"), scale=alt.Scale(zero=True)),
@@ -98,7 +103,8 @@ def headline_series_chart(frame: pd.DataFrame) -> alt.Chart:
             domain=_ROLES, range=[4, 2.5, 2.5, 1.3]), legend=None),
         tooltip=[alt.Tooltip("label:N", title="Place"), alt.Tooltip("year:O", title="IoD"),
                  alt.Tooltip("share_decile_1:Q", title="Share in decile 1", format=".1%")])
-    return (base.mark_line() + base.mark_point(filled=True, size=50)).properties(height=340)
+    return alt.layer(base.mark_line(), base.mark_point(filled=True, size=50), data=frame,
+                     height=340)
 
 
 def transition_chart(matrix: pd.DataFrame, from_label: str, to_label: str) -> alt.Chart:
@@ -109,7 +115,7 @@ def transition_chart(matrix: pd.DataFrame, from_label: str, to_label: str) -> al
     long["to"] = long["to"].astype(int)
     top = max(float(long["lsoas"].max()), 1.0)
     long["ink"] = np.where(long["lsoas"] > top * 0.5, "#fff", "#111")  # legible on the cell
-    base = alt.Chart(long).encode(
+    base = alt.Chart().encode(
         x=alt.X("to:O", title=f"Decile in {to_label} (1 = most deprived)",
                 axis=alt.Axis(labelAngle=0, orient="top")),
         y=alt.Y("from:O", title=f"Decile in {from_label} (1 = most deprived)"))
@@ -123,7 +129,7 @@ def transition_chart(matrix: pd.DataFrame, from_label: str, to_label: str) -> al
         text=alt.Text("lsoas:Q", format=",.1~f"),
         color=alt.Color("ink:N", scale=None, legend=None))
     # the labels' ink (scale=None) must not share the cells' colour scale
-    return (rect + text).resolve_scale(color="independent").properties(height=380)
+    return alt.layer(rect, text, data=long, height=380).resolve_scale(color="independent")
 
 
 def decile_grid_chart(frame: pd.DataFrame) -> alt.Chart:
@@ -133,7 +139,7 @@ def decile_grid_chart(frame: pd.DataFrame) -> alt.Chart:
     long["decile"] = long["decile"].astype(int)
     long["decile_label"] = long["decile"].map(decile_axis_label)
     long["ink"] = np.where(long["decile"] <= 5, "#fff", "#111")  # legible on the cell
-    base = alt.Chart(long).encode(
+    base = alt.Chart().encode(
         x=alt.X("release:O", title=None, axis=alt.Axis(labelAngle=0, orient="top")),
         y=alt.Y("measure:N", title=None, sort=list(frame["measure"]),
                 axis=alt.Axis(labelLimit=220)))
@@ -148,5 +154,5 @@ def decile_grid_chart(frame: pd.DataFrame) -> alt.Chart:
     labels = base.mark_text(fontSize=13).encode(
         text=alt.Text("decile:Q"), color=alt.Color("ink:N", scale=None, legend=None))
     # the labels' ink (scale=None) must not share the cells' colour scale
-    return (cells + labels).resolve_scale(color="independent").properties(
-        height=30 * len(frame))
+    return alt.layer(cells, labels, data=long, height=30 * len(frame)).resolve_scale(
+        color="independent")
