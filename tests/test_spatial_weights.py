@@ -1,6 +1,6 @@
 """The build's spatial step: vectorised queen contiguity equals libpysal's, and the LISAs run
-in parallel give exactly the serial results (inequality.metrics.hidden.queen_weights,
-inequality.etl.spatial.national_lisas)."""
+one after another on shared weights give exactly the results of each run alone
+(inequality.metrics.hidden.queen_weights, inequality.etl.spatial.national_lisas)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from shapely.geometry import MultiPolygon, Polygon, box
 
 from inequality import queries
 from inequality.etl import spatial
+from inequality.metrics import hidden
 from inequality.metrics.hidden import queen_pairs, queen_weights
 
 
@@ -98,15 +99,24 @@ def test_every_lsoa_of_the_full_mirror_has_libpysals_neighbours(full_mirror, sou
     assert_same_neighbours(gdf.geometry.to_numpy(), gdf[column].tolist(), crs="EPSG:4326")
 
 
-def test_parallel_lisas_equal_the_serial_run(fixture_db):
+def test_lisas_in_sequence_equal_each_run_alone(fixture_db):
+    """national_lisas reuses the weights (their sparse matrix, row-standardised once) and the
+    cached permutation draws from run to run; each result equals a run on fresh weights
+    with nothing cached."""
     with duckdb.connect(str(fixture_db), read_only=True) as con:
         w, _ = spatial.boundary_weights(con, "lsoa11")
         n = int(queries.release(con, "iod2019")["lsoa_count"])
         inputs = [spatial._lisa_input(con, "iod2019", m, n) for m in ("imd", "income")]
         inputs.append(spatial._lisa_input(con, "iod2015", "imd", n))
-    serial = spatial.national_lisas(inputs, w, workers=1)
-    parallel = spatial.national_lisas(inputs, w, workers=2)
-    assert len(serial) == len(parallel) == 3
-    for a, b in zip(serial, parallel):
+        alone = []
+        for values, basis in inputs:
+            hidden._crand_ids.cache_clear()
+            fresh, _ = spatial.boundary_weights(con, "lsoa11")
+            alone.append(spatial._lisa_frame(values, basis, fresh, spatial.PERMUTATIONS,
+                                             spatial.SEED))
+    hidden._crand_ids.cache_clear()
+    together = spatial.national_lisas(inputs, w)
+    assert len(together) == len(alone) == 3
+    for a, b in zip(together, alone):
         pd.testing.assert_frame_equal(a, b, check_exact=True)
-    assert serial[0]["p_sim"].nunique() > 1  # a real result, not a constant
+    assert together[0]["p_sim"].nunique() > 1  # a real result, not a constant

@@ -15,7 +15,6 @@ cache does not hold, so the cached and the on-demand figures come from one funct
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,8 +36,6 @@ PERMUTATIONS = 999
 SEED = 12345
 #: Measures whose national LISA the build caches.
 CACHED_MEASURES = ("imd", "income")
-#: Fewer LSOAs than this and the LISAs run in the build's own process.
-PARALLEL_MIN_LSOAS = 5_000
 
 
 def boundary_weights(con: Con, geography: str):
@@ -93,54 +90,27 @@ def compute_national_lisa(con: Con, release: str, measure: str, w, *,
     return _lisa_frame(values, basis, w, permutations, seed)
 
 
-def _lisa_task(args) -> pd.DataFrame:
-    """A worker's share of :func:`national_lisas` (a top-level function, so it pickles)."""
-    return _lisa_frame(*args)
-
-
-def national_lisas(inputs: list[tuple[pd.Series, str]], w, *, workers: int | None = None,
+def national_lisas(inputs: list[tuple[pd.Series, str]], w, *,
                    permutations: int = PERMUTATIONS, seed: int = SEED) -> list[pd.DataFrame]:
-    """Several national LISAs on one set of weights, spread over the cores.
+    """Several national LISAs on one set of weights, one after another.
 
     Each ``(values, basis)`` of ``inputs`` is one Local Moran's I run (:func:`_lisa_frame`)
-    with the same fixed ``seed``, so the result does not depend on which process computes
-    it: the runs are independent, and each equals the serial run bit for bit (esda's
-    permutations are drawn from ``seed`` inside each run). ``workers`` processes (default
-    ``os.cpu_count()``; 1 runs them here, one after another) share the runs. The workers
-    are forked: they start at once with esda already imported, and they only compute on
-    the arrays passed to them (they never touch the build's DuckDB connection, and leave
-    with ``os._exit``). ``spawn`` and ``forkserver`` would import esda again in every
-    worker and re-run the caller's main module, so a script calling ``build()`` without a
-    ``__main__`` guard would build again. esda's own ``n_jobs`` splits one run into chunks
-    through joblib, which measured twice as slow as a single process here (without numba
-    its per-LSOA loop runs in Python either way). Returns the frames in the order of
-    ``inputs``.
+    with the same fixed ``seed``; the runs are independent. They run in this process:
+    with :func:`inequality.metrics.hidden.local_moran`'s vectorised engine a national run
+    takes about 0.3 s, and the runs after the first reuse the weights' sparse matrix and
+    the permutation draws, which a worker process would have to make again (and the
+    weights would be pickled to it). A process pool over two cores measured 1.5-2x slower
+    than this loop for the three lsoa11 and the two lsoa21 runs of the build
+    (``benchmarks/bench_lisa.py``). Returns the frames in the order of ``inputs``.
     """
-    workers = (os.cpu_count() or 1) if workers is None else int(workers)
-    workers = max(1, min(workers, len(inputs)))
-    tasks = [(values, basis, w, permutations, seed) for values, basis in inputs]
-    if workers == 1:
-        return [_lisa_task(t) for t in tasks]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    import esda  # noqa: F401  (imported once, before the fork)
-
-    ctx = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        return list(pool.map(_lisa_task, tasks))
+    return [_lisa_frame(values, basis, w, permutations, seed) for values, basis in inputs]
 
 
 def derive_spatial(con: Con, log: Callable[[str], None] | None = None,
-                   geographies: tuple[str, ...] = BOUNDARY_GEOGRAPHIES, *,
-                   workers: int | None = None) -> None:
+                   geographies: tuple[str, ...] = BOUNDARY_GEOGRAPHIES) -> None:
     """Build step: national queen neighbours of each boundary vintage in ``geographies`` and
     the IMD and Income Local Moran's I of each release on them (replaces their rows of
-    ``lsoa_neighbour`` and ``lisa``; the LISAs run in parallel, :func:`national_lisas`).
-
-    ``workers`` defaults to ``os.cpu_count()`` for the national boundary sets and to 1 for
-    small ones (under :data:`PARALLEL_MIN_LSOAS`), where starting processes costs more
-    than it saves."""
+    ``lsoa_neighbour`` and ``lisa``; the LISAs by :func:`national_lisas`)."""
     log = log or (lambda _m: None)
     _ensure_tables(con)
     rel = queries.releases(con)
@@ -181,17 +151,12 @@ def derive_spatial(con: Con, log: Callable[[str], None] | None = None,
                 except LookupError:
                     continue
                 runs.append((release, measure))
-        if workers is None:
-            workers_here = (os.cpu_count() or 1) if w.n >= PARALLEL_MIN_LSOAS else 1
-        else:
-            workers_here = workers
-        frames = national_lisas(inputs, w, workers=workers_here)
+        frames = national_lisas(inputs, w)
         for (release, measure), frame in zip(runs, frames):
             _insert(con, "lisa", frame.assign(release=release, measure=measure,
                                               permutations=PERMUTATIONS, seed=SEED))
         log(f"lisa  {geography}: {', '.join(f'{r} {m}' for r, m in runs)}: "
-            f"{w.n:,} LSOAs, {PERMUTATIONS} permutations, "
-            f"{min(workers_here, len(runs))} process(es) ({time.perf_counter() - t:.1f}s)")
+            f"{w.n:,} LSOAs, {PERMUTATIONS} permutations ({time.perf_counter() - t:.1f}s)")
 
 
 def _ensure_tables(con: Con) -> None:
