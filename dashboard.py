@@ -13,6 +13,33 @@ from streamlit import runtime
 
 from inequality.app import PAGES
 
+#: What every page imports (pandas, pyarrow, Altair, pydeck, the services).
+_PAGE_MODULES = ("inequality.app.data", "inequality.app.state", "inequality.app.widgets",
+                 "inequality.present.charts.health", "inequality.present.charts.hidden")
+
+
+def _preload() -> None:
+    """Import the pages' modules and read the expected schema before the server listens, not
+    during the first visits: on a fresh server that import was half of the first 20
+    visitors' wait (py-spy, benchmarks/bench_sessions.py). Defining a cached function
+    without a running server logs a harmless "No runtime found" (its cache is made at its
+    first call, inside the server): kept out of the log."""
+    import importlib
+    import logging
+
+    from inequality.db import expected_columns
+
+    quiet = logging.getLogger("streamlit.runtime.caching.cache_data_api")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        for module in _PAGE_MODULES:
+            importlib.import_module(module)
+    finally:
+        quiet.setLevel(level)
+    expected_columns()
+
+
 if __name__ == "__main__" and not runtime.exists():
     # Launched as a plain script: start the server with Streamlit's old "pages/ folder"
     # routing off from the first request, so a shared link to a page opens that page even
@@ -21,23 +48,7 @@ if __name__ == "__main__" and not runtime.exists():
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli
 
-    import importlib
-    import logging
-
-    # Import what every page imports (pandas, pyarrow, Altair, pydeck, the services) before
-    # the server listens, not during the first visits: on a fresh server that import was half
-    # of the first 20 visitors' wait (py-spy, benchmarks/bench_sessions.py). Defining a
-    # cached function without a running server logs a harmless "No runtime found" (its cache
-    # is created at its first call, inside the server): kept out of the log.
-    quiet = logging.getLogger("streamlit.runtime.caching.cache_data_api")
-    level, quiet.level = quiet.level, logging.ERROR
-    try:
-        for module in ("inequality.app.data", "inequality.app.state", "inequality.app.widgets",
-                       "inequality.present.charts.health", "inequality.present.charts.hidden"):
-            importlib.import_module(module)
-    finally:
-        quiet.setLevel(level)
-
+    _preload()
     PagesManager.uses_pages_directory = False
     sys.exit(cli.main(["run", __file__, *sys.argv[1:]]))
 
