@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit import runtime
 
-from inequality.app import PAGES
+from inequality.app import PAGES, widgets
 
 #: What every page imports (pandas, pyarrow, Altair, pydeck, the services).
 _PAGE_MODULES = ("inequality.app.data", "inequality.app.state", "inequality.app.widgets",
@@ -52,6 +52,7 @@ if __name__ == "__main__" and not runtime.exists():
     PagesManager.uses_pages_directory = False
     sys.exit(cli.main(["run", __file__, *sys.argv[1:]]))
 
+widgets.fast_charts()
 # An emoji favicon is drawn locally; a :material/...: one would be fetched from Google.
 st.set_page_config(page_title="Deprivation in England", page_icon="📊",
                    layout="wide")

@@ -47,8 +47,6 @@ build(Path({db!r}), mirror=Path({mirror!r}), raw_dir=Path({raw!r}), force={force
       only={only!r}, log=log)
 print("STEPS", " ".join(steps))
 print("SUMMARIES", summaries[0])
-import resource
-print("WORKER", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 
 FLOOR = """
@@ -86,7 +84,6 @@ def main(runs: int = 3) -> None:
     cases = ["plain read", "from scratch", "full, reuse", "--only same", "--only IoD"]
     secs: dict[str, list[float]] = {c: [] for c in cases}
     peaks: dict[str, list[float]] = {c: [] for c in cases}
-    workers: dict[str, list[float]] = {c: [0.0] for c in cases}
     summ: dict[str, list[float]] = {c: [] for c in cases}
     steps: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -103,7 +100,6 @@ def main(runs: int = 3) -> None:
             peaks[case].append(peak)
             if "STEPS" in out:
                 steps[case] = out.split("STEPS", 1)[1].splitlines()[0].strip()
-                workers[case].append(int(out.split("WORKER", 1)[1].split()[0]) / 1024)
                 summ[case].append(float(out.split("SUMMARIES", 1)[1].split()[0]))
 
         for i in range(runs):
@@ -127,17 +123,16 @@ def main(runs: int = 3) -> None:
             base.unlink()
             reuse.unlink()
     floor = statistics.median(secs["plain read"])
-    print(f"{'':14} {'median s':>9} {'x floor':>8} {'peak RSS MiB':>13} {'+ worker':>9} "
+    print(f"{'':14} {'median s':>9} {'x floor':>8} {'peak RSS MiB':>13} "
           f"{'summaries s':>12}   runs (s)")
     for case in cases:
         med = statistics.median(secs[case])
         sm = f"{statistics.median(summ[case]):12.1f}" if summ[case] else f"{'':12}"
         print(f"{case:14} {med:9.1f} {med / floor:8.2f} {max(peaks[case]):13,.0f} "
-              f"{max(workers[case]):9,.0f} {sm}   {[round(x, 1) for x in secs[case]]}")
+              f"{sm}   {[round(x, 1) for x in secs[case]]}")
     print("summaries s: of the median, the national summaries step (derive_summaries; 0 "
           "where it was reused)")
-    print("peak RSS: the build process; + worker: the largest LISA worker process (each of "
-          "the os.cpu_count() workers at most that)")
+    print("peak RSS: the build process (the LISAs run in it, one after another)")
     print("aim: full build within 3x the plain read, peak memory under 3 GB, an unchanged "
           "--only in seconds")
     for case, done in steps.items():

@@ -10,11 +10,6 @@ import streamlit as st
 from ..etl.sources import ATTRIBUTION
 from ..present import exports, maps
 
-# Altair checks every schema object (an axis, a scale, a tooltip) against the Vega-Lite schema
-# as it is made ("debug mode"), a few milliseconds a chart on every visit; the charts the
-# pages draw are validated whole where they are made instead (tests/test_present_charts.py).
-alt.utils.schemapi.disable_debug_mode()
-
 
 def page_header(title: str, intro: str | None = None) -> None:
     st.title(title)
@@ -52,6 +47,15 @@ def table(frame: pd.DataFrame, file_name: str, caption: str | None = None,
         st.dataframe(frame, hide_index=True, width="stretch", height=height,
                      column_config=config, placeholder="–", **pick)
     download_csv(frame, file_name)
+
+
+def fast_charts() -> None:
+    """Altair without its "debug mode", which checks every schema object (an axis, a scale, a
+    tooltip) against the Vega-Lite schema as it is made: a few milliseconds a chart on every
+    visit. The running app turns it off (``dashboard.py``); the charts the pages draw are
+    validated whole in the tests instead (``tests/test_present_charts.py``), which run with
+    it on."""
+    alt.utils.schemapi.disable_debug_mode()
 
 
 def chart(spec: alt.TopLevelMixin) -> None:
