@@ -22,15 +22,18 @@ basemap = state.url_toggle("basemap", "Show basemap (needs internet)", "Streets 
                          "internet and the map still reads on its own.", right)
 code = place["area_code"]
 focus = state.focus_on(code)
+try:
+    chart, problem = data.choropleth(release, code, measure, kind, msoa), None
+except LookupError as exc:
+    chart, problem = None, exc
+long_table = chart is not None and len(chart.table) > maps.TABLE_INLINE_ROWS
 state.set_url(area=code, release=release, measure=measure, value=kind,
               msoa=1 if msoa else None, basemap=1 if basemap else None,
-              focus=focus["code"] if focus else None)
+              focus=focus["code"] if focus else None,
+              table=1 if long_table and state.url_flag("table") else None)
 state.show_notices()
-
-try:
-    chart = data.choropleth(release, code, measure, kind, msoa)
-except LookupError as exc:
-    st.warning(f"Nothing to draw: {exc}")
+if chart is None:
+    st.warning(f"Nothing to draw: {problem}")
     st.stop()
 
 year = data.release_year(release)
@@ -58,11 +61,19 @@ st.caption(f"Colours: {maps.PALETTE_NAME}. " + text.map_hint(chart) + " The mous
            "after clicking the map.")
 
 st.subheader("The neighbourhoods on the map")
-widgets.table(chart.table.rename(columns=lambda c: c.replace("_", " ")),
-              f"map_{code}_{release}_{measure}_{kind}.csv",
-              f"{len(chart.table):,} LSOAs; deciles: 1 = most deprived 10% in England. "
-              "Pick a row to outline that neighbourhood on the map and zoom to it.",
-              height=400, select_key="map_rows")
+listed = chart.table.rename(columns=lambda c: c.replace("_", " "))
+csv_name = f"map_{code}_{release}_{measure}_{kind}.csv"
+if not long_table or state.url_toggle(
+        "table", f"Show all {len(listed):,} neighbourhoods as a table",
+        "A table this long takes a few seconds to appear; the CSV holds the same rows."):
+    widgets.table(listed, csv_name,
+                  f"{len(listed):,} LSOAs; deciles: 1 = most deprived 10% in England. "
+                  "Pick a row to outline that neighbourhood on the map and zoom to it.",
+                  height=400, select_key="map_rows")
+else:
+    st.caption(f"{len(listed):,} LSOAs: switch the table on to list them here, or download "
+               "them as CSV.")
+    widgets.download_csv(listed, csv_name)
 st.download_button("Download the map as GeoJSON", data=chart.geojson,
                    file_name=f"map_{code}_{release}_{measure}_{kind}.geojson",
                    mime="application/geo+json", on_click="ignore",

@@ -159,6 +159,27 @@ def test_map_of_england_is_minimal(app_db):
     assert "England-wide view" in texts(at)
 
 
+def test_a_long_map_table_is_listed_on_request_and_its_csv_always(app_db, monkeypatch):
+    """England's 33,000 neighbourhoods are not put in a table unless asked (the fixture's
+    England is small, so the limit is lowered here); the CSV is offered either way, and a
+    link carries the choice."""
+    with connect() as con:
+        n = len(map_data(con, "iod2025", ENGLAND, "imd", "decile").values)
+    monkeypatch.setattr(maps, "TABLE_INLINE_ROWS", n - 1)
+    at = ok(page("pages/map.py", area=ENGLAND, release="iod2025"))
+    assert not at.dataframe and at.toggle(key="table").value is False
+    assert f"{n:,} LSOAs: switch the table on" in texts(at)
+    assert "table" not in at.query_params
+    at.toggle(key="table").set_value(True).run()
+    ok(at)
+    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == n
+    assert at.query_params["table"] == "1"
+    linked = ok(page("pages/map.py", area=ENGLAND, release="iod2025", table="1"))
+    assert len(linked.dataframe) == 1
+    small = ok(page("pages/map.py", area=HARTLEPOOL, release="iod2025", table="1"))
+    assert len(small.dataframe) == 1 and "table" not in small.query_params
+
+
 def test_map_toggles_msoa_outlines_and_basemap(app_db):
     at = ok(page("pages/map.py", area=RUTLAND, release="iod2019", msoa="1"))
     assert "msoa" in [layer["id"] for layer in deck_spec(at)["layers"]]

@@ -238,6 +238,17 @@ def url_toggle(key: str, label: str, help: str | None = None, container=None) ->
     return bool(_keep(key))
 
 
+def url_flag(key: str) -> bool:
+    """What the :func:`url_toggle` ``key`` drawn further down the page will show this run
+    (the visitor's last choice, else the link's), read before it is drawn."""
+    if key in st.session_state:
+        return bool(st.session_state[key])
+    kept = st.session_state.get(f"_keep_{key}")
+    if kept is not None:
+        return bool(kept)
+    return st.query_params.get(key, "0").lower() in ("1", "true", "yes")
+
+
 def current_area() -> str:
     """The area chosen on another page (or in the link), for pages without the picker; an
     unknown code in the link falls back to England with a note."""
