@@ -25,9 +25,14 @@ _DECILE_TITLE = "National decile (1 = most deprived 10%)"
 
 
 #: Legends sit under the plot and wrap (never beside it, where a phone has no room; no label
-#: cut short).
-_DECILE_LEGEND = alt.Legend(orient="bottom", columns=4, symbolType="square", labelLimit=0,
+#: cut short). Vega-Lite does not wrap a legend to the width it has, and it starts the legend
+#: at the plot's left edge: four columns of "10 least deprived" ran off a half-width chart
+#: and a phone (screenshots), so two columns, and one under bars whose long labels (the
+#: domains' names) leave the plot narrow.
+_DECILE_LEGEND = alt.Legend(orient="bottom", columns=2, symbolType="square", labelLimit=0,
                             title="National decile")
+_DECILE_LEGEND_NARROW = alt.Legend(orient="bottom", columns=1, symbolType="square",
+                                   labelLimit=0, title="National decile")
 
 
 def decile_distribution_chart(frame: pd.DataFrame) -> alt.Chart:
@@ -61,7 +66,7 @@ def stacked_deciles_chart(frame: pd.DataFrame, y: str, y_title: str, y_sort=None
     return alt.Chart(frame).mark_bar().encode(
         **enc,
         color=alt.Color("decile_label:N", scale=decile_colour_scale(), sort=order,
-                        legend=_DECILE_LEGEND),
+                        legend=_DECILE_LEGEND_NARROW if horizontal else _DECILE_LEGEND),
         order=alt.Order("decile:Q", sort="ascending"),
         tooltip=[alt.Tooltip(f"{y}:N", title=y_title),
                  alt.Tooltip("decile_label:N", title="Decile"),
