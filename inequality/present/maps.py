@@ -37,12 +37,12 @@ VIRIDIS_10: tuple[str, ...] = ("#440154", "#482878", "#3e4a89", "#31688e", "#268
                                "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725")
 NO_VALUE = "#bdbdbd"
 
-#: How a measure can be shown, in the order offered.
 #: A map's table is drawn under it when it has at most this many rows (every authority and
 #: region); England's 33,000 neighbourhoods are listed on request (a table that long took
 #: 0.8 s of the page's drawing in the browser, benchmarks/bench_browser.py), their CSV always.
 TABLE_INLINE_ROWS = 10_000
 
+#: How a measure can be shown, in the order offered.
 KINDS: dict[str, str] = {"decile": "National decile (1 = most deprived 10%)",
                          "rank": "National rank (1 = most deprived)",
                          "score": "Score (higher = more deprived)"}
