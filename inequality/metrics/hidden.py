@@ -465,7 +465,8 @@ def local_moran(values: pd.Series, w, *, permutations: int = 999, seed: int = 12
     permutations=permutations, seed=seed)`` [esda]_ bit for bit: the statistic and quadrant
     by esda's formulas, the inference by esda's conditional randomisation reproduced draw
     for draw but vectorised (:func:`_crand_p_sim`; without numba esda loops over the areas
-    in Python, five times slower on the 33,755 LSOAs of England). The quadrant says where the area sits on the Moran scatterplot: with
+    in Python, five times slower on the 33,755 LSOAs of England). The quadrant says where
+    the area sits on the Moran scatterplot: with
     values oriented so that higher = more deprived, ``HL`` is a deprived LSOA surrounded by
     less deprived neighbours -- a pocket -- and ``HH`` a deprived LSOA in a deprived
     cluster. ``p_sim`` is esda's pseudo p-value, (M + 1) / (R + 1), M the number of
