@@ -228,25 +228,23 @@ def measure_picker(release: str, container=None) -> tuple[str, str, pd.Series]:
     return measure, kind, pd.Series(row)
 
 
-def url_toggle(key: str, label: str, help: str | None = None, container=None) -> bool:
-    """A toggle whose state also travels in the URL (``?key=1``)."""
-    if key not in st.session_state:
-        kept = st.session_state.get(f"_keep_{key}")
-        st.session_state[key] = (kept if kept is not None else
-                                 st.query_params.get(key, "0").lower() in ("1", "true", "yes"))
-    (container or st).toggle(label, key=key, help=help)
-    return bool(_keep(key))
-
-
 def url_flag(key: str) -> bool:
-    """What the :func:`url_toggle` ``key`` drawn further down the page will show this run
-    (the visitor's last choice, else the link's), read before it is drawn."""
+    """What the :func:`url_toggle` ``key`` shows this run: the visitor's last choice, else
+    the link's (``?key=1``); a page may read it before the toggle is drawn further down."""
     if key in st.session_state:
         return bool(st.session_state[key])
     kept = st.session_state.get(f"_keep_{key}")
     if kept is not None:
         return bool(kept)
     return st.query_params.get(key, "0").lower() in ("1", "true", "yes")
+
+
+def url_toggle(key: str, label: str, help: str | None = None, container=None) -> bool:
+    """A toggle whose state also travels in the URL (``?key=1``)."""
+    if key not in st.session_state:
+        st.session_state[key] = url_flag(key)
+    (container or st).toggle(label, key=key, help=help)
+    return bool(_keep(key))
 
 
 def current_area() -> str:
