@@ -82,6 +82,18 @@ def test_decile_shares_by_area():
         decile_shares_by_area(df.drop(columns="decile"))
 
 
+def test_decile_shares_by_area_from_counts_equal_those_from_lsoas():
+    df = pd.DataFrame({"area_code": ["B", "A", "A", "B", None], "decile": [3, 1, 2, 3, 4]})
+    counts = pd.DataFrame({"lad": ["A", "A", "B", "B", None], "decile": [1, 2, 3, 7, 4],
+                           "n": [1, 1, 2, 0, 5]})
+    by_counts = decile_shares_by_area(counts, area_col="lad", count_col="n")
+    assert by_counts.to_numpy().tolist() == decile_shares_by_area(df).to_numpy().tolist()
+    assert by_counts.index.tolist() == ["A", "B"] and by_counts.index.name == "lad"
+    with pytest.raises(ValueError, match=r"n value 1.5 is not a count of LSOAs"):
+        decile_shares_by_area(counts.assign(n=[1, 1.5, 2, 0, 5]), area_col="lad",
+                              count_col="n")
+
+
 # --- transition_matrix ---------------------------------------------------------------------
 def test_transition_matrix_counts_and_shape():
     pairs = pd.DataFrame({

@@ -189,7 +189,8 @@ def decile_distribution(deciles: ArrayLike) -> pd.DataFrame:
 
 
 def decile_shares_by_area(
-    df: pd.DataFrame, *, area_col: str = "area_code", decile_col: str = "decile"
+    df: pd.DataFrame, *, area_col: str = "area_code", decile_col: str = "decile",
+    count_col: str | None = None,
 ) -> pd.DataFrame:
     """Share of each area's LSOAs in each national decile, one row per area.
 
@@ -199,15 +200,19 @@ def decile_shares_by_area(
     Parameters
     ----------
     df : pandas.DataFrame
-        One row per LSOA, with an area column and a national decile column.
+        One row per LSOA, with an area column and a national decile column; or, with
+        ``count_col``, rows that each stand for that many LSOAs of one area and decile (the
+        build's stored decile counts).
     area_col, decile_col : str
         Column names.
+    count_col : str, optional
+        Column of LSOA counts (whole numbers, 0 or more); each row counts once without it.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by area (sorted), columns the integers 1..10, values fractions summing to 1.
-        LSOAs with a missing decile are left out.
+        LSOAs with a missing decile or area are left out.
 
     Examples
     --------
@@ -218,19 +223,36 @@ def decile_shares_by_area(
     area_code
     A          0.5  0.25  0.0  0.25
     B          0.0  0.00  1.0  0.00
+
+    The same from counts:
+
+    >>> counts = pd.DataFrame({"area_code": ["A", "A", "A", "B"], "decile": [1, 2, 10, 5],
+    ...                        "n": [2, 1, 1, 1]})
+    >>> decile_shares_by_area(counts, count_col="n").equals(decile_shares_by_area(lsoas))
+    True
     """
-    missing = [c for c in (area_col, decile_col) if c not in df.columns]
+    wanted = [area_col, decile_col] + ([count_col] if count_col else [])
+    missing = [c for c in wanted if c not in df.columns]
     if missing:
         raise ValueError(
             f"column(s) {missing} not found: decile_shares_by_area needs one row per LSOA with "
-            f"columns {area_col!r} and {decile_col!r}; pass area_col=/decile_col= to rename."
+            f"columns {area_col!r} and {decile_col!r} (or counts in count_col); pass "
+            "area_col=/decile_col=/count_col= to rename."
         )
     d = _as_float_array(df[decile_col], decile_col)
     _check_deciles(d, decile_col)
-    known = ~np.isnan(d)
+    if count_col:
+        n = _as_float_array(df[count_col], count_col)
+        bad = ~(np.isfinite(n) & (n >= 0) & (n == np.round(n)))
+        if bad.any():
+            raise ValueError(f"{count_col} value {n[bad][0]:g} is not a count of LSOAs: "
+                             "counts are whole numbers, 0 or more.")
+    else:
+        n = np.ones(len(d))
+    known = ~np.isnan(d) & df[area_col].notna().to_numpy()
     codes, areas = pd.factorize(df[area_col].to_numpy()[known], sort=True)
     counts = np.zeros((len(areas), 10), dtype=np.int64)
-    np.add.at(counts, (codes, d[known].astype(np.int64) - 1), 1)
+    np.add.at(counts, (codes, d[known].astype(np.int64) - 1), n[known].astype(np.int64))
     shares = counts / counts.sum(axis=1, keepdims=True)
     return pd.DataFrame(
         shares, index=pd.Index(areas, name=area_col), columns=pd.Index(DECILES)

@@ -19,7 +19,6 @@ score").
 from __future__ import annotations
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from .. import geography, queries
@@ -27,7 +26,8 @@ from ..etl.summary_tables import (BASES, DOMAIN_MEASURES, HEADLINE_RANK_LABEL,
                                   HEADLINE_RANK_MEASURE, SCALES, SUMMARY_MEASURES,
                                   decode_summary, lsoa_set_summary, national_summaries,
                                   summary_values, weighted_frame)
-from ..metrics.deciles import DECILES, RELATIVE_WARNING, nearest_neighbours, transition_matrix
+from ..metrics.deciles import (DECILES, RELATIVE_WARNING, decile_shares_by_area,
+                               nearest_neighbours, transition_matrix)
 from ..queries import ENGLAND, UnknownArea
 
 Con = duckdb.DuckDBPyConnection
@@ -222,19 +222,6 @@ def transitions(con: Con, area_code: str, from_release: str, to_release: str,
             "unmatched": int(len(pairs) - len(complete))}
 
 
-def _shares_by_authority(counts: pd.DataFrame) -> pd.DataFrame:
-    """Stored decile counts (``lad24_code, decile, n``) as each authority's share of LSOAs
-    per decile: the frame :func:`inequality.metrics.deciles.decile_shares_by_area` gives from
-    one row per LSOA (index sorted by code, columns 1..10)."""
-    counts = counts[counts["lad24_code"].notna()]
-    codes, labels = pd.factorize(counts["lad24_code"], sort=True)
-    matrix = np.zeros((len(labels), len(DECILES)))
-    np.add.at(matrix, (codes, counts["decile"].astype(int).to_numpy() - 1),
-              counts["n"].astype(float).to_numpy())
-    return pd.DataFrame(matrix / matrix.sum(axis=1, keepdims=True),
-                        index=pd.Index(labels, name="lad24_code"), columns=list(DECILES))
-
-
 def comparison(con: Con, area_code: str, k: int = 5, measure: str = "imd") -> pd.DataFrame:
     """Decile shares of the area, its region, England and its ``k`` nearest-neighbour
     authorities (most similar decile distribution in the latest release), for every release.
@@ -246,7 +233,8 @@ def comparison(con: Con, area_code: str, k: int = 5, measure: str = "imd") -> pd
         roles.append((place["region_code"], "region"))
         if k:
             latest = queries.decile_counts(con, measure, release=releases[-1])
-            near = nearest_neighbours(_shares_by_authority(latest), area_code, k=k)
+            shares = decile_shares_by_area(latest, area_col="lad24_code", count_col="n")
+            near = nearest_neighbours(shares, area_code, k=k)
             roles += [(code, "neighbour") for code in near["area_code"]]
     if area_code != ENGLAND:
         roles.append((ENGLAND, "england"))
