@@ -22,12 +22,26 @@ import duckdb
 import pandas as pd
 
 from .. import geography, queries
-from ..etl.summary_tables import (BASES, DOMAIN_MEASURES, HEADLINE_RANK_LABEL,
-                                  HEADLINE_RANK_MEASURE, SCALES, SUMMARY_MEASURES,
-                                  decode_summary, lsoa_set_summary, national_summaries,
-                                  summary_values, weighted_frame)
-from ..metrics.deciles import (DECILES, RELATIVE_WARNING, decile_shares_by_area,
-                               nearest_neighbours, transition_matrix)
+from ..etl.summary_tables import (
+    BASES,
+    DOMAIN_MEASURES,
+    HEADLINE_RANK_LABEL,
+    HEADLINE_RANK_MEASURE,
+    SCALES,
+    SUMMARY_MEASURES,
+    decode_summary,
+    lsoa_set_summary,
+    national_summaries,
+    summary_values,
+    weighted_frame,
+)
+from ..metrics.deciles import (
+    DECILES,
+    RELATIVE_WARNING,
+    decile_shares_by_area,
+    nearest_neighbours,
+    transition_matrix,
+)
 from ..queries import ENGLAND, UnknownArea
 
 Con = duckdb.DuckDBPyConnection
