@@ -31,13 +31,13 @@ from pathlib import Path
 
 # Imported here, not in the sessions, so no import is timed as part of a visit.
 import websockets
+from _common import ROOT
 from google.protobuf.message import DecodeError
 from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.exceptions import WebSocketException
 
-ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 
 _LIVE: list[Server] = []

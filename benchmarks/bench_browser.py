@@ -1,7 +1,7 @@
 """Time the map page in a real browser: navigation -> polygons drawn, against a blank page
 and a naive pydeck page of the same data, all in one warm headless Chromium.
 
-Three Streamlit servers on 127.0.0.1 (the app, ``dashboard.py``; the naive page,
+Three Streamlit servers on 127.0.0.1 (``_sessions.Server``) (the app, ``dashboard.py``; the naive page,
 ``benchmarks/floors/naive_map.py``; the blank page, ``benchmarks/floors/blank.py``), one
 headless Chromium driven by selenium. Every case is visited once to warm the servers' caches
 and the browser's, then ``--runs`` times, the order of the cases alternating (forward, then
@@ -29,14 +29,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from _common import ROOT
+from _sessions import Server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -102,32 +101,6 @@ PROBE = """
   requestAnimationFrame(tick);
 })();
 """
-
-
-def start_server(script: str, port: int, db: Path, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "INEQUALITY_DB": str(db), "PYTHONPATH": str(ROOT)}
-    flags = ["--server.headless", "true", "--server.port", str(port), "--server.address",
-             "127.0.0.1", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"]
-    cmd = ([sys.executable, script, *flags] if script == "dashboard.py" else
-           [sys.executable, "-m", "streamlit", "run", script, *flags])
-    with open(log, "w") as out:
-        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-
-def wait_healthy(port: int, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server on {port} exited:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health",
-                                        timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"server on {port} did not answer:\n{log.read_text()}")
 
 
 def browser(width: int = 1400, height: int = 1600):
@@ -243,14 +216,15 @@ def main(argv: list[str] | None = None) -> int:
         todo = [c for c in todo if c[5] == "blank" or c[0].startswith("naive Coventry")
                 or any(w in c[0] for w in args.only)]
     logs = Path(tempfile.mkdtemp(prefix="bench_browser_"))
-    procs, driver = {}, None
+    env = {"INEQUALITY_DB": str(args.db), "PYTHONPATH": str(ROOT)}
+    servers = [Server(ROOT / scripts[key], port, env, self_starting=key == "app",
+                      log=logs / f"{key}.log") for key, port in ports.items()]
+    driver = None
     times: dict[str, list[float]] = {c[0]: [] for c in todo}
     canvas: dict[str, list[float]] = {c[0]: [] for c in todo}
     try:
-        for key, port in ports.items():
-            procs[key] = start_server(scripts[key], port, args.db, logs / f"{key}.log")
-        for key, port in ports.items():
-            wait_healthy(port, procs[key], logs / f"{key}.log")
+        for server in servers:
+            server.start()
         driver = browser()
         for label, url, mark, *_ in todo:  # warm-up: caches of servers and browser
             visit(driver, url, mark)
@@ -265,14 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if driver is not None:
             driver.quit()
-        for proc in procs.values():
-            proc.terminate()
-        for proc in procs.values():
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+        for server in servers:
+            server.stop()
     sizes = payloads(args.db, todo)
     med = {k: statistics.median(v) for k, v in times.items()}
     blank = med["blank page"]
