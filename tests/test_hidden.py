@@ -203,7 +203,8 @@ def test_map_highlights_flagged_and_explains(con):
         lambda t: any(x in hidden.STRONG_TAGS for x in t))]
     assert len(strong) == rep["summary"]["strong_count"]
     if len(strong):
-        outlined = {r["code"] for r in spec["layers"][ids.index("flagged")]["data"]}
+        outlined = {r["code"] for r in
+                    maps.layer_data(spec["layers"][ids.index("flagged")]["data"])}
         assert outlined == set(strong["lsoa_code"])
     thin = len(rep["flagged"]) - len(strong)
     assert ("flagged-other" in ids) == (thin > 0)

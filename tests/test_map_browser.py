@@ -153,6 +153,9 @@ def test_map_page_draws_polygons(app_url, browser):
     coloured, total, colours = counts["now"]
     assert coloured > 0.05 * total, f"only {coloured} of {total} canvas pixels are coloured"
     assert colours >= 3, f"only {colours} palette colours drawn"
+    # The area's outline (near-black), whose data deck.gl loads after the first frame
+    # (maps.later), is drawn too.
+    wait.until(lambda _d: _outline_pixels(canvas.screenshot_as_png) > 100)
 
     # Hovering the middle of the map shows an LSOA's tooltip.
     ActionChains(browser).move_to_element(canvas).perform()
@@ -167,6 +170,16 @@ def test_map_page_draws_polygons(app_url, browser):
         "return performance.getEntriesByType('resource').map(e => new URL(e.name).host)")
     outside = {h for h in hosts if h and not h.startswith(("127.0.0.1", "localhost"))}
     assert not outside, f"the page fetched from {sorted(outside)}"
+
+
+def _outline_pixels(png: bytes) -> int:
+    """Pixels of the area's near-black outline (maps.deck layer ``outline``)."""
+    from PIL import Image
+
+    import numpy as np
+
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    return int((rgb.max(axis=-1) < 45).sum())
 
 
 def _orange_pixels(png: bytes) -> int:

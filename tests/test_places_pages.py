@@ -10,6 +10,8 @@ import duckdb
 import pytest
 from apptest import ok, run_page, seen, texts
 
+from inequality.present import maps
+
 HARTLEPOOL, RUTLAND = "E06000001", "E06000017"
 
 
@@ -104,7 +106,7 @@ def test_the_map_names_neighbourhoods_with_the_msoa_outlines(app_db, fixture_db)
     spec = json.loads(ok(run_page("pages/map.py", area=HARTLEPOOL, release="iod2025", msoa="1"))
                       .get("deck_gl_json_chart")[0].proto.json)
     labels = next(layer for layer in spec["layers"] if layer["id"] == "msoa-names")
-    assert {d["t"] for d in labels["data"]} == names and len(names) > 3
+    assert {d["t"] for d in maps.layer_data(labels["data"])} == names and len(names) > 3
     assert labels["sizeUnits"] == "meters" and labels["fontFamily"].startswith("DejaVu")
 
 

@@ -117,7 +117,7 @@ def test_choropleth_draws_msoa_lines_it_is_given():
     assert feature["geometry"]["type"] == "LineString"
     assert maps.msoa_lines(None) is None
     assert [layer["id"] for layer in json.loads(maps.deck(m).to_json())["layers"]] == [
-        "lsoas", "msoa", "outline-halo", "outline"]
+        "lsoas", "borders", "msoa", "outline-halo", "outline"]
 
 
 def test_choropleth_rejects_an_unknown_kind():
