@@ -66,7 +66,12 @@ def test_choropleth_colours_each_drawn_lsoa_by_its_decile():
     assert by_code["E01000002"]["d_income"] == "–" and by_code["E01000001"]["d_income"] == 2
     rows = json.loads(m.rows)
     assert [r["code"] for r in rows] == ["E01000001", "E01000002"]
-    assert rows[0]["p"][0][0] in ([-1.2, 54.6], [-1.1, 54.6], [-1.1, 54.7], [-1.2, 54.7])
+    # whole numbers of 10 m from the area's middle (the layer's model matrix scales them)
+    corners = np.array(rows[0]["p"]).reshape(-1, 2) / 10_000 + m.origin
+    assert {tuple(c) for c in corners.round(4).tolist()} == {
+        (-1.2, 54.6), (-1.1, 54.6), (-1.1, 54.7), (-1.2, 54.7)}
+    layer = json.loads(maps.deck(m).to_json())["layers"][0]
+    assert layer["coordinateOrigin"] == list(m.origin) and layer["modelMatrix"][0] == 0.0001
 
 
 def test_choropleth_table_lists_every_lsoa_and_the_tooltip_every_domain():

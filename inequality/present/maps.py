@@ -296,7 +296,8 @@ NATIONAL_DECIMALS = 3
 GRID_ORIGIN = (-2.3, 52.85)
 
 
-def grid_layer_props(decimals: int = NATIONAL_DECIMALS) -> dict:
+def grid_layer_props(decimals: int = NATIONAL_DECIMALS,
+                     origin: tuple[float, float] = GRID_ORIGIN) -> dict:
     """The PolygonLayer settings that read :func:`flat_rows`' whole-number coordinates.
 
     >>> grid_layer_props(3)["model_matrix"][:6]
@@ -304,16 +305,29 @@ def grid_layer_props(decimals: int = NATIONAL_DECIMALS) -> dict:
     """
     scale = 10.0 ** -decimals
     return {"coordinate_system": pdk.types.String("lnglat-offsets"),  # deck.gl 9
-            "coordinate_origin": list(GRID_ORIGIN),
+            "coordinate_origin": list(origin),
             "model_matrix": [scale, 0, 0, 0, 0, scale, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1],
             "position_format": pdk.types.String("XY")}
 
 
-def flat_rows(geoms: np.ndarray, properties: list[dict], decimals: int = NATIONAL_DECIMALS
-              ) -> str:
+def area_origin(shapes: np.ndarray) -> tuple[float, float]:
+    """The middle of the shapes' bounds to 0.01 degree: the origin of an area map's
+    whole-number coordinates (:func:`flat_rows`), near enough to every vertex that deck.gl's
+    second-order projection of the offsets is exact to well under a pixel at an area's zoom.
+
+    >>> from shapely.geometry import box
+    >>> area_origin(np.array([box(-1.61, 52.36, -1.42, 52.46)]))
+    (-1.52, 52.41)
+    """
+    west, south, east, north = shapely.total_bounds(shapes)
+    return round(float(west + east) / 2, 2), round(float(south + north) / 2, 2)
+
+
+def flat_rows(geoms: np.ndarray, properties: list[dict], decimals: int = NATIONAL_DECIMALS,
+              origin: tuple[float, float] = GRID_ORIGIN) -> str:
     """PolygonLayer data for many small polygons, as compact JSON text: one row per polygon
-    part, its coordinates whole numbers of ``10**-decimals`` degrees from
-    :data:`GRID_ORIGIN` (read with :func:`grid_layer_props`), without the closing vertex or
+    part, its coordinates whole numbers of ``10**-decimals`` degrees from ``origin``
+    (:data:`GRID_ORIGIN`; read with :func:`grid_layer_props`), without the closing vertex or
     vertices repeated by the rounding; a polygon without holes as one flat array
     ``[x0, y0, x1, y1, ...]`` (``positionFormat`` "XY"), one with holes as nested rings.
     Half the characters of :func:`polygon_rows` for the national map, which Streamlit
@@ -328,7 +342,7 @@ def flat_rows(geoms: np.ndarray, properties: list[dict], decimals: int = NATIONA
     parts, index = parts[polygon], index[polygon]
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     coords, ring_of = shapely.get_coordinates(rings, return_index=True)
-    coords = np.round((coords - np.array(GRID_ORIGIN)) * 10 ** decimals).astype(np.int64)
+    coords = np.round((coords - np.array(origin)) * 10 ** decimals).astype(np.int64)
     same_ring = ring_of[1:] == ring_of[:-1]
     repeated = np.r_[False, same_ring & (coords[1:] == coords[:-1]).all(axis=1)]
     closing = np.r_[~same_ring, True]
@@ -467,6 +481,9 @@ class Choropleth:
     shapes: np.ndarray | None = None
     properties: list[dict] = field(default_factory=list)
     palette: list[list[int]] = field(default_factory=list)  # rows' "c" indexes it (England)
+    #: ``rows``' coordinates: whole numbers of ``10**-decimals`` degrees from ``origin``
+    decimals: int = NATIONAL_DECIMALS
+    origin: tuple[float, float] = GRID_ORIGIN
 
     def geojson(self) -> str:
         """What the map shows (LSOAs, their values and colours) as GeoJSON text."""
@@ -519,8 +536,8 @@ def choropleth(data: MapData) -> Choropleth:
             short = [int(v) if v == v else "no value" for v in values[column]]
         rows = flat_rows(shapes, [{"n": p["name"], "k": p["code"], "l": v, "c": int(i)}
                                   for p, v, i in zip(props, short, index)])
-    else:
-        rows = polygon_rows(shapes, props)
+    else:  # whole numbers of 10 m from the area's middle, as its borders (_borders)
+        rows = flat_rows(shapes, props, _DECIMALS, area_origin(shapes))
     return Choropleth(
         release=data.release, area_code=data.area_code, area_name=data.area_name,
         measure=measure, measure_label=data.measure_label, kind=kind, level=data.level,
@@ -530,7 +547,9 @@ def choropleth(data: MapData) -> Choropleth:
                               short=england, n_national=n_national),
         outline=outline, msoa=msoa_lines(data.msoa), msoa_labels=msoa_labels(data.msoa),
         notes=notes, table=table,
-        shapes=shapes, properties=props, palette=palette)
+        shapes=shapes, properties=props, palette=palette,
+        decimals=NATIONAL_DECIMALS if england else _DECIMALS,
+        origin=GRID_ORIGIN if england else area_origin(shapes))
 
 
 def _properties(values: pd.DataFrame, column: str, kind: str, measure: str, n_national: int,
@@ -683,12 +702,11 @@ def deck(m: Choropleth, *, basemap: bool = False, height: int = 560,
     ``zoom_by`` zooms it in (positive) or out (the page's zoom buttons).
     """
     raw = {"__LSOAS__": m.rows}
-    national = {**grid_layer_props(),  # whole-number flat rings; colours by palette index
-                "get_fill_color": palette_expression(m.palette)} if m.palette else {}
+    colour = palette_expression(m.palette) if m.palette else "c"  # England: palette index
     fill = pdk.Layer("PolygonLayer", data="__LSOAS__", id="lsoas", pickable=True,
                      stroked=False, filled=True, opacity=0.9, get_polygon="p",
                      auto_highlight=True, highlight_color=[255, 128, 0, 220],
-                     **({"get_fill_color": "c"} | national))
+                     get_fill_color=colour, **grid_layer_props(m.decimals, m.origin))
     layers = [fill]  # the first frame; every other layer's data comes later (see later())
     if m.level != "overview":  # England's 33,000 LSOAs are drawn without borders
         layers.append(_borders(m.shapes, opacity=0.9))
@@ -728,11 +746,15 @@ def deck(m: Choropleth, *, basemap: bool = False, height: int = 560,
 
 def _borders(shapes: np.ndarray, opacity: float) -> pdk.Layer:
     """The white borders of the LSOAs (layer ``borders``), drawn over their fill once loaded
-    (:func:`later`)."""
-    return pdk.Layer("PolygonLayer", data=later(polygon_rings(shapes)), id="borders",
-                     stroked=True, filled=False, get_polygon="-",
-                     get_line_color=[255, 255, 255], line_width_min_pixels=0.5,
-                     opacity=opacity, pickable=False)
+    (:func:`later`): whole numbers of 10 m (``_DECIMALS``) from the middle of the area, whose
+    second-order projection is exact to well under a pixel at an area's zoom; 40% of the
+    characters of decimal degrees."""
+    origin = area_origin(shapes)
+    rows = flat_rows(shapes, [{} for _ in range(len(shapes))], _DECIMALS, origin)
+    return pdk.Layer("PolygonLayer", data=later(rows), id="borders", stroked=True,
+                     filled=False, get_polygon="p", get_line_color=[255, 255, 255],
+                     line_width_min_pixels=0.5, opacity=opacity, pickable=False,
+                     **grid_layer_props(_DECIMALS, origin))
 
 
 def map_views() -> list[pdk.View]:
