@@ -217,35 +217,22 @@ def feature_collection(geoms: np.ndarray, properties: list[dict]) -> str:
 _POLYGON_PREFIX = '{"type":"Polygon","coordinates":'
 
 
-def _polygon_parts(geoms: np.ndarray) -> list[tuple[str, int]]:
-    """``(rings as JSON text, index of the geometry)`` of every polygon part, rounded."""
-    parts, index = shapely.get_parts(geoms, return_index=True)
-    return [(text[len(_POLYGON_PREFIX):-1], i)
-            for text, i in zip(shapely.to_geojson(_rounded(parts)), index)
-            if text.startswith(_POLYGON_PREFIX)]  # not a polygon part: nothing to fill
-
-
 def polygon_rows(geoms: np.ndarray, properties: list[dict]) -> str:
     """PolygonLayer data as compact JSON text: one row per polygon part, its rings under
     ``p`` and the feature's properties beside them (multipolygons become several rows).
 
     About 70 bytes a feature smaller than GeoJSON, which matters for England's 33,000 LSOAs.
     """
+    parts, index = shapely.get_parts(geoms, return_index=True)
+    texts = shapely.to_geojson(_rounded(parts))
     props = [_compact(p)[1:-1] for p in properties]
-    return "[" + ",".join('{"p":' + rings + ("," + props[i] if props[i] else "") + "}"
-                          for rings, i in _polygon_parts(geoms)) + "]"
-
-
-def polygon_rings(geoms: np.ndarray) -> str:
-    """The rings of every polygon part and nothing else, as compact JSON text (a
-    PolygonLayer reads it with ``get_polygon="-"``): digits, signs, points, commas and
-    brackets only.
-
-    >>> from shapely.geometry import box
-    >>> polygon_rings(np.array([box(0, 0, 1, 1)]))
-    '[[[[1.0,0.0],[1.0,1.0],[0.0,1.0],[0.0,0.0],[1.0,0.0]]]]'
-    """
-    return "[" + ",".join(rings for rings, _ in _polygon_parts(geoms)) + "]"
+    rows = []
+    for text, i in zip(texts, index):
+        if not text.startswith(_POLYGON_PREFIX):  # not a polygon part: nothing to fill
+            continue
+        rows.append('{"p":' + text[len(_POLYGON_PREFIX):-1] + ("," + props[i] if props[i]
+                                                                else "") + "}")
+    return "[" + ",".join(rows) + "]"
 
 
 #: What :func:`later` puts before a layer's JSON.
@@ -337,6 +324,26 @@ def flat_rows(geoms: np.ndarray, properties: list[dict], decimals: int = NATIONA
     >>> flat_rows(np.array([box(-2.3, 52.85, -2.298, 52.851)]), [{"c": 3}])
     '[{"p":[2,0,2,1,0,1,0,0],"c":3}]'
     """
+    return rows_json(*flat_geometries(geoms, decimals, origin), properties)
+
+
+def rows_json(geometries: list[str], index: np.ndarray, properties: list[dict]) -> str:
+    """PolygonLayer rows: each geometry text of :func:`flat_geometries` under ``p``, with
+    the properties of the feature it is a part of (``index``)."""
+    props = [_compact(p)[1:-1] for p in properties]
+    return "[" + ",".join('{"p":' + g + ("," + props[i] if props[i] else "") + "}"
+                          for g, i in zip(geometries, index)) + "]"
+
+
+def flat_geometries(geoms: np.ndarray, decimals: int = NATIONAL_DECIMALS,
+                    origin: tuple[float, float] = GRID_ORIGIN) -> tuple[list[str], np.ndarray]:
+    """The polygon parts of ``geoms`` as :func:`flat_rows` writes them (JSON text, one per
+    part), and the index of the geometry each part belongs to.
+
+    >>> from shapely.geometry import box
+    >>> flat_geometries(np.array([box(-2.3, 52.85, -2.298, 52.851)]))[0]
+    ['[2,0,2,1,0,1,0,0]']
+    """
     parts, index = shapely.get_parts(geoms, return_index=True)
     polygon = shapely.get_type_id(parts) == 3
     parts, index = parts[polygon], index[polygon]
@@ -354,17 +361,15 @@ def flat_rows(geoms: np.ndarray, properties: list[dict], decimals: int = NATIONA
     for c, k in zip(ring_coords, ring_keep):
         kept = c[k] if k.sum() >= 3 else c[:-1]
         texts.append(kept)
-    props = [_compact(p)[1:-1] for p in properties]
-    rows = []
+    geometries = []
     first = np.r_[0, np.flatnonzero(ring_part[1:] != ring_part[:-1]) + 1, len(ring_part)]
     for a, b in zip(first[:-1], first[1:]):
         if b - a == 1:
-            geometry = json.dumps(texts[a].ravel().tolist(), separators=(",", ":"))
+            geometries.append(json.dumps(texts[a].ravel().tolist(), separators=(",", ":")))
         else:
-            geometry = json.dumps([t.tolist() for t in texts[a:b]], separators=(",", ":"))
-        prop = props[index[ring_part[a]]]
-        rows.append('{"p":' + geometry + ("," + prop if prop else "") + "}")
-    return "[" + ",".join(rows) + "]"
+            geometries.append(json.dumps([t.tolist() for t in texts[a:b]],
+                                         separators=(",", ":")))
+    return geometries, index[ring_part[first[:-1]]]
 
 
 def palette_expression(palette: list[list[int]], lo: int = 0, hi: int | None = None) -> str:
@@ -481,6 +486,7 @@ class Choropleth:
     shapes: np.ndarray | None = None
     properties: list[dict] = field(default_factory=list)
     palette: list[list[int]] = field(default_factory=list)  # rows' "c" indexes it (England)
+    borders: str | None = None  # the rows' rings alone, JSON text (None: England, unbordered)
     #: ``rows``' coordinates: whole numbers of ``10**-decimals`` degrees from ``origin``
     decimals: int = NATIONAL_DECIMALS
     origin: tuple[float, float] = GRID_ORIGIN
@@ -536,8 +542,10 @@ def choropleth(data: MapData) -> Choropleth:
             short = [int(v) if v == v else "no value" for v in values[column]]
         rows = flat_rows(shapes, [{"n": p["name"], "k": p["code"], "l": v, "c": int(i)}
                                   for p, v, i in zip(props, short, index)])
-    else:  # whole numbers of 10 m from the area's middle, as its borders (_borders)
-        rows = flat_rows(shapes, props, _DECIMALS, area_origin(shapes))
+        borders = None
+    else:  # whole numbers of 10 m from the area's middle; the borders are the same rings
+        geometries, part_of = flat_geometries(shapes, _DECIMALS, area_origin(shapes))
+        rows, borders = rows_json(geometries, part_of, props), "[" + ",".join(geometries) + "]"
     return Choropleth(
         release=data.release, area_code=data.area_code, area_name=data.area_name,
         measure=measure, measure_label=data.measure_label, kind=kind, level=data.level,
@@ -547,7 +555,7 @@ def choropleth(data: MapData) -> Choropleth:
                               short=england, n_national=n_national),
         outline=outline, msoa=msoa_lines(data.msoa), msoa_labels=msoa_labels(data.msoa),
         notes=notes, table=table,
-        shapes=shapes, properties=props, palette=palette,
+        shapes=shapes, properties=props, palette=palette, borders=borders,
         decimals=NATIONAL_DECIMALS if england else _DECIMALS,
         origin=GRID_ORIGIN if england else area_origin(shapes))
 
@@ -708,8 +716,8 @@ def deck(m: Choropleth, *, basemap: bool = False, height: int = 560,
                      auto_highlight=True, highlight_color=[255, 128, 0, 220],
                      get_fill_color=colour, **grid_layer_props(m.decimals, m.origin))
     layers = [fill]  # the first frame; every other layer's data comes later (see later())
-    if m.level != "overview":  # England's 33,000 LSOAs are drawn without borders
-        layers.append(_borders(m.shapes, opacity=0.9))
+    if m.borders:  # England's 33,000 LSOAs are drawn without borders
+        layers.append(_borders(m.borders, m.decimals, m.origin, opacity=0.9))
     if m.msoa:
         layers.append(pdk.Layer("GeoJsonLayer", data=later(m.msoa), id="msoa", stroked=True,
                                 filled=False, get_line_color=[90, 90, 90, 220],
@@ -744,17 +752,15 @@ def deck(m: Choropleth, *, basemap: bool = False, height: int = 560,
                        height=height, raw=raw, views=map_views(), **basemap_options(basemap))
 
 
-def _borders(shapes: np.ndarray, opacity: float) -> pdk.Layer:
-    """The white borders of the LSOAs (layer ``borders``), drawn over their fill once loaded
-    (:func:`later`): whole numbers of 10 m (``_DECIMALS``) from the middle of the area, whose
-    second-order projection is exact to well under a pixel at an area's zoom; 40% of the
-    characters of decimal degrees."""
-    origin = area_origin(shapes)
-    rows = flat_rows(shapes, [{} for _ in range(len(shapes))], _DECIMALS, origin)
-    return pdk.Layer("PolygonLayer", data=later(rows), id="borders", stroked=True,
-                     filled=False, get_polygon="p", get_line_color=[255, 255, 255],
-                     line_width_min_pixels=0.5, opacity=opacity, pickable=False,
-                     **grid_layer_props(_DECIMALS, origin))
+def _borders(rings: str, decimals: int, origin: tuple[float, float], opacity: float,
+             layer_id: str = "borders", colour: tuple[int, ...] = (255, 255, 255),
+             width: float = 0.5) -> pdk.Layer:
+    """Polygon outlines (by default the LSOAs' white borders), drawn over the fill once
+    loaded (:func:`later`); ``rings``: JSON text of :func:`flat_geometries` parts."""
+    return pdk.Layer("PolygonLayer", data=later(rings), id=layer_id, stroked=True,
+                     filled=False, get_polygon="-", get_line_color=list(colour),
+                     line_width_min_pixels=width, opacity=opacity, pickable=False,
+                     **grid_layer_props(decimals, origin))
 
 
 def map_views() -> list[pdk.View]:
@@ -819,14 +825,14 @@ def hidden_deck(frame: pd.DataFrame, n_national: int, *, basemap: bool = False,
                      get_fill_color="c", auto_highlight=True,
                      highlight_color=[255, 128, 0, 200])
     raw = {"__HLSOAS__": polygon_rows(shapes, props)}
-    layers = [fill, _borders(shapes, opacity=0.85)]  # the borders, as every line, come later
+    origin = area_origin(shapes)
+    geometries, part_of = flat_geometries(shapes, _DECIMALS, origin)
+    layers = [fill, _borders("[" + ",".join(geometries) + "]", _DECIMALS, origin, 0.85)]
     weak = flagged & ~strong
-    if weak.any():
-        layers.append(pdk.Layer("PolygonLayer", data=later(polygon_rings(shapes[weak])),
-                                id="flagged-other", pickable=False, stroked=True,
-                                filled=False, get_polygon="-",
-                                get_line_color=WEAK_FLAG_COLOUR + [255],
-                                line_width_min_pixels=1.5))
+    if weak.any():  # the borders, as every line, come after the first frame
+        rings = "[" + ",".join(g for g, i in zip(geometries, part_of) if weak[i]) + "]"
+        layers.append(_borders(rings, _DECIMALS, origin, 1.0, "flagged-other",
+                               (*WEAK_FLAG_COLOUR, 255), 1.5))
     if strong.any():
         flags = later(polygon_rows(shapes[strong], [{"code": c} for c in
                                                     frame["lsoa_code"][strong]]))
