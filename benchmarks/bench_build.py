@@ -31,6 +31,8 @@ from pathlib import Path
 import duckdb
 from _common import require_mirror, run_child
 
+from inequality.etl import derive
+
 BUILD = """
 import time
 from pathlib import Path
@@ -132,7 +134,8 @@ def main(runs: int = 3) -> None:
               f"{sm}   {[round(x, 1) for x in secs[case]]}")
     print("summaries s: of the median, the national summaries step (derive_summaries; 0 "
           "where it was reused)")
-    print("peak RSS: the build process (the LISAs run in it, one after another)")
+    print("peak RSS: the build process (the derived steps run in it, "
+          f"{derive.WORKERS} at a time)")
     print("aim: full build within 3x the plain read, peak memory under 3 GB, an unchanged "
           "--only in seconds")
     for case, done in steps.items():

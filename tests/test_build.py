@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import duckdb
@@ -640,6 +641,57 @@ def test_force_recomputes_every_derived_step(built, tmp_path):
     logs: list[str] = []
     build_fixture_db(built, tmp_path / "raw", force=True, log=logs.append)
     assert step_log(logs) == (STEPS, set())
+
+
+def _toy_steps(run_a, run_b, run_c, after_b=("a",)):
+    """Three derived steps over one catalogue source: b after a, c independent."""
+    def step(name, run, after=()):
+        return derive_module.DerivedStep(name=name, inputs=lambda s: s.id == "iod2019_lsoa11",
+                                         tables=(), run=run, after=after)
+    return (step("a", run_a), step("b", run_b, after_b), step("c", run_c))
+
+
+def test_independent_derived_steps_run_at_once_and_dependents_wait(built):
+    meeting = threading.Barrier(2, timeout=30)  # broken unless two steps meet at once
+    order: list[str] = []
+
+    def a(con, _log):
+        meeting.wait()  # meets c: both run at the same time
+        con.execute("CREATE TABLE toy_a AS SELECT 42 AS x")
+        order.append("a")
+
+    def b(con, _log):  # runs after a, on its own cursor, and sees a's table
+        order.append(f"b saw {con.execute('SELECT x FROM toy_a').fetchone()[0]}")
+
+    def c(con, _log):
+        meeting.wait()
+        order.append("c")
+
+    with duckdb.connect(str(built)) as con:
+        computed, reused = derive_module.run_steps(
+            con, fixture_sources(), lambda _m: None, recompute=True,
+            steps=_toy_steps(a, b, c), workers=2)
+        logged = dict(con.execute("SELECT step, seconds >= 0 FROM derive_log WHERE step IN "
+                                  "('a', 'b', 'c')").fetchall())
+    assert sorted(computed) == ["a", "b", "c"] and reused == []
+    assert order.index("b saw 42") > order.index("a") and logged == dict.fromkeys("abc", True)
+
+
+def test_a_failing_derived_step_fails_the_run_and_a_missing_one_is_named(built):
+    def fail(_con, _log):
+        raise derive_module.DeriveError("toy step c cannot be built from iod2019_lsoa11")
+
+    def fine(_con, _log):
+        return None
+
+    with duckdb.connect(str(built)) as con:
+        with pytest.raises(derive_module.DeriveError, match="toy step c cannot be built"):
+            derive_module.run_steps(con, fixture_sources(), lambda _m: None, recompute=True,
+                                    steps=_toy_steps(fine, fine, fail), workers=2)
+        with pytest.raises(derive_module.DeriveError,
+                           match="wait for steps that never run: b"):
+            derive_module.run_steps(con, fixture_sources(), lambda _m: None, recompute=True,
+                                    steps=_toy_steps(fine, fine, fine, after_b=("z",)))
 
 
 def test_a_new_step_version_reruns_only_that_step(built, tmp_path, monkeypatch):

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -56,6 +58,8 @@ class DerivedStep:
     ``run``       ``run(con, log)``: replaces those rows in the new database
     ``version``   bump it when the code changes what the step writes
     ``uses``      earlier steps whose tables it reads (their keys are part of its key)
+    ``after``     earlier steps it must wait for although its result does not depend on
+                  what they wrote (not part of its key)
     """
 
     name: str
@@ -64,6 +68,7 @@ class DerivedStep:
     run: Callable[[Con, Log], None]
     version: str = "1"
     uses: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
 
     def input_ids(self, catalogue) -> list[str]:
         """Ids of the catalogue sources this step reads, sorted."""
@@ -175,6 +180,7 @@ def _spatial_step(geography: str) -> DerivedStep:
         tables=(f"lsoa_neighbour WHERE geography = '{geography}'",
                 f"lisa WHERE release IN ({listed})"),
         run=lambda con, log: derive_spatial(con, log, (geography,)),
+        after=("core",),
     )
 
 
@@ -262,36 +268,68 @@ def _copy(con: Con, catalog: str, step: DerivedStep) -> None:
                 [step.name])
 
 
+#: Derived steps computed at once (threads, each with its own DuckDB connection): their
+#: work is mostly in DuckDB, numpy and GEOS, which release the interpreter lock.
+WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+
 def run_steps(con: Con, catalogue, log: Log, *, previous: str | None = None,
-              recompute: bool = False, steps=None) -> tuple[list[str], list[str]]:
+              recompute: bool = False, steps=None,
+              workers: int | None = None) -> tuple[list[str], list[str]]:
     """Run the derived steps on the new database ``con`` whose sources are loaded.
 
     A step whose key equals the one recorded before is reused: from the attached previous
     database ``previous`` (a catalog name) when given, else kept in place (``con`` is a copy
     of the previous database, as for ``--only``). ``recompute`` runs every step.
-    Returns ``(computed, reused)`` step names.
+
+    The steps to compute run ``workers`` (:data:`WORKERS`) at a time, each on its own
+    cursor of ``con``, a step as soon as the steps it ``uses`` or comes ``after`` are done;
+    they write disjoint tables or rows. The first error stops the build (the steps already
+    running finish first). Returns ``(computed, reused)`` step names.
     """
     steps = DERIVED_STEPS if steps is None else steps
     keys = step_keys(checksums(con), catalogue, steps)
     before = {} if recompute else recorded_keys(con, previous)
-    computed, reused = [], []
+    reused = [s.name for s in steps if before.get(s.name) == keys[s.name]]
     for step in steps:
-        key = keys[step.name]
-        if before.get(step.name) == key:
+        if step.name in reused:
             if previous is not None:
                 _copy(con, previous, step)
-            reused.append(step.name)
             log(f"reuse {step.name} (inputs unchanged)")
-            continue
-        t = time.perf_counter()
-        step.run(con, log)
-        seconds = time.perf_counter() - t
-        con.execute("DELETE FROM derive_log WHERE step = ?", [step.name])
-        con.execute("INSERT INTO derive_log VALUES (?, ?, ?, ?, ?, ?)",
-                    [step.name, step.version, key, step.input_ids(catalogue), seconds,
-                     datetime.now(UTC).replace(tzinfo=None)])
-        computed.append(step.name)
-        log(f"derive {step.name} ({seconds:.1f}s)")
+    todo = [s for s in steps if s.name not in reused]
+    done: set[str] = set(reused)
+    computed: list[str] = []
+
+    def run(step: DerivedStep) -> float:
+        cursor = con.cursor()
+        try:
+            t = time.perf_counter()
+            step.run(cursor, log)
+            return time.perf_counter() - t
+        finally:
+            cursor.close()
+
+    with ThreadPoolExecutor(max_workers=workers or WORKERS) as pool:
+        running: dict = {}
+        while todo or running:
+            for step in [s for s in todo if done.issuperset((*s.uses, *s.after))]:
+                running[pool.submit(run, step)] = step
+                todo.remove(step)
+            if not running:
+                raise DeriveError("derived steps wait for steps that never run: "
+                                  + ", ".join(s.name for s in todo))
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                step = running.pop(future)
+                seconds = future.result()  # the step's error, if any, stops the build here
+                con.execute("DELETE FROM derive_log WHERE step = ?", [step.name])
+                con.execute("INSERT INTO derive_log VALUES (?, ?, ?, ?, ?, ?)",
+                            [step.name, step.version, keys[step.name],
+                             step.input_ids(catalogue), seconds,
+                             datetime.now(UTC).replace(tzinfo=None)])
+                done.add(step.name)
+                computed.append(step.name)
+                log(f"derive {step.name} ({seconds:.1f}s)")
     return computed, reused
 
 
