@@ -11,8 +11,10 @@ greyscale. Dark purple is always the most deprived end (decile 1, rank 1, highes
 yellow the least deprived, so the map reads the same for every measure and with no basemap.
 
 Payload: geometry is the simplified display or overview column precomputed at build time,
-rounded to 4 decimal places (about 10 m) and serialised without indentation (pydeck's own
-``to_json`` indents every number onto its own line, which would triple the size).
+sent as whole numbers of 10 m from the area's middle (England: of about 100 m from its own),
+which the layer scales back on the GPU (:func:`flat_rows`, :func:`grid_layer_props`), and
+serialised without indentation (pydeck's own ``to_json`` indents every number onto its own
+line, which would triple the size).
 
 Drawing order: the first frame holds the fill alone; the LSOA borders, the area's outline,
 MSOA lines and names and any orange outline are layers whose data is a ``data:`` URL
@@ -244,10 +246,11 @@ def later(payload: str) -> str:
     the first frame instead of with it; nothing is fetched from any network.
 
     Every layer but a map's fill is given this way. In headless Chromium's software WebGL
-    (``benchmarks/bench_browser.py``), a first frame holding the fill and the line layers
-    (LSOA borders, the area's outline) took about 0.9 s longer than the fill alone, and the
-    lines loaded this way were all drawn 0.8 s sooner than inline: Coventry's full map in
-    1.2 s instead of 2.0 s, pixel for pixel the same. Only ``%`` and ``#`` need escaping.
+    (the probe of ``benchmarks/bench_browser.py``, on a page holding only Coventry's deck),
+    a first frame holding the fill and the line layers (LSOA borders, the area's outline)
+    took about 0.9 s longer than the fill alone, and the lines loaded this way were all
+    drawn 0.8 s sooner than inline: the whole map in 1.2 s instead of 2.0 s, pixel for pixel
+    the same. Only ``%`` and ``#`` need escaping.
 
     >>> later('[{"t":"5% #1"}]')
     'data:application/json,[{"t":"5%25 %231"}]'
