@@ -539,15 +539,17 @@ def choropleth(data: MapData) -> Choropleth:
         table["on_map"] = table["lsoa_code"].isin(values["lsoa_code"])
     palette: list[list[int]] = []
     if england:  # 33,000 polygons: flat rounded rings, short keys, a colour index
+        decimals, origin = NATIONAL_DECIMALS, GRID_ORIGIN
         palette, index = palette_of(colours)
         short = [p["label"] for p in props]
         if kind != "score":  # "7", the tooltip adds " of 10" (a decile) or " of 32,844"
             short = [int(v) if v == v else "no value" for v in values[column]]
         rows = flat_rows(shapes, [{"n": p["name"], "k": p["code"], "l": v, "c": int(i)}
-                                  for p, v, i in zip(props, short, index)])
+                                  for p, v, i in zip(props, short, index)], decimals, origin)
         borders = None
     else:  # whole numbers of 10 m from the area's middle; the borders are the same rings
-        geometries, part_of = flat_geometries(shapes, _DECIMALS, area_origin(shapes))
+        decimals, origin = _DECIMALS, area_origin(shapes)
+        geometries, part_of = flat_geometries(shapes, decimals, origin)
         rows, borders = rows_json(geometries, part_of, props), "[" + ",".join(geometries) + "]"
     return Choropleth(
         release=data.release, area_code=data.area_code, area_name=data.area_name,
@@ -559,8 +561,7 @@ def choropleth(data: MapData) -> Choropleth:
         outline=outline, msoa=msoa_lines(data.msoa), msoa_labels=msoa_labels(data.msoa),
         notes=notes, table=table,
         shapes=shapes, properties=props, palette=palette, borders=borders,
-        decimals=NATIONAL_DECIMALS if england else _DECIMALS,
-        origin=GRID_ORIGIN if england else area_origin(shapes))
+        decimals=decimals, origin=origin)
 
 
 def _properties(values: pd.DataFrame, column: str, kind: str, measure: str, n_national: int,
