@@ -29,10 +29,13 @@ _DECILE_TITLE = "National decile (1 = most deprived 10%)"
 #: at the plot's left edge: four columns of "10 least deprived" ran off a half-width chart
 #: and a phone (screenshots), so two columns, and one under bars whose long labels (the
 #: domains' names) leave the plot narrow.
-_DECILE_LEGEND = alt.Legend(orient="bottom", columns=2, symbolType="square", labelLimit=0,
-                            title="National decile")
-_DECILE_LEGEND_NARROW = alt.Legend(orient="bottom", columns=1, symbolType="square",
-                                   labelLimit=0, title="National decile")
+def _decile_legend(columns: int) -> alt.Legend:
+    return alt.Legend(orient="bottom", columns=columns, symbolType="square", labelLimit=0,
+                      title="National decile")
+
+
+_DECILE_LEGEND = _decile_legend(2)
+_DECILE_LEGEND_NARROW = _decile_legend(1)
 
 
 def decile_distribution_chart(frame: pd.DataFrame) -> alt.Chart:
