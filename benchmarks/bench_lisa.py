@@ -139,15 +139,9 @@ def vintage(con, geography: str, release: str) -> None:
           f"({len(codes):,} LSOAs, {vertices:,} vertices, {len(attached)} island(s) "
           f"attached; runs {[round(x, 2) for x in runs]})")
     rel = queries.releases(con)
-    inputs, names = [], []
-    for r in rel.loc[rel["geography"] == geography, "release"]:
-        n = int(rel.loc[rel["release"] == r, "lsoa_count"].iloc[0])
-        for m in spatial.CACHED_MEASURES:
-            try:
-                inputs.append(spatial._lisa_input(con, r, m, n))
-            except LookupError:
-                continue
-            names.append(f"{r} {m}")
+    lisa_runs, inputs = spatial.lisa_inputs(con, rel[rel["geography"] == geography],
+                                       set(queries.measures(con)["measure"]))
+    names = [f"{r} {m}" for r, m in lisa_runs]
     side_by_side(w, spatial._lisa_input(con, release, "imd", len(codes))[0],
                  f"{release} imd")
     workers = os.cpu_count() or 1

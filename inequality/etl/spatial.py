@@ -106,6 +106,25 @@ def national_lisas(inputs: list[tuple[pd.Series, str]], w, *,
     return [_lisa_frame(values, basis, w, permutations, seed) for values, basis in inputs]
 
 
+def lisa_inputs(con: Con, releases: pd.DataFrame, held: set[str]
+                ) -> tuple[list[tuple[str, str]], list[tuple[pd.Series, str]]]:
+    """The national LISAs the build caches for ``releases`` (rows of
+    :func:`inequality.queries.releases` on one boundary vintage): ``(release, measure)`` of
+    each of :data:`CACHED_MEASURES` the database ``held`` and the release has values for,
+    and the matching :func:`_lisa_input` of each, for :func:`national_lisas`."""
+    runs, inputs = [], []
+    for release, n in zip(releases["release"], releases["lsoa_count"]):
+        for measure in CACHED_MEASURES:
+            if measure not in held:
+                continue
+            try:
+                inputs.append(_lisa_input(con, release, measure, int(n)))
+            except LookupError:
+                continue
+            runs.append((release, measure))
+    return runs, inputs
+
+
 def derive_spatial(con: Con, log: Callable[[str], None] | None = None,
                    geographies: tuple[str, ...] = BOUNDARY_GEOGRAPHIES) -> None:
     """Build step: national queen neighbours of each boundary vintage in ``geographies`` and
@@ -140,17 +159,7 @@ def derive_spatial(con: Con, log: Callable[[str], None] | None = None,
         log(f"lisa  {geography}: queen neighbours of {w.n:,} LSOAs, "
             f"{len(attached)} island(s) attached ({time.perf_counter() - t:.1f}s)")
         t = time.perf_counter()
-        runs, inputs = [], []
-        for release in on_geo["release"]:
-            n = int(on_geo.loc[on_geo["release"] == release, "lsoa_count"].iloc[0])
-            for measure in CACHED_MEASURES:
-                if measure not in held:
-                    continue
-                try:
-                    inputs.append(_lisa_input(con, release, measure, n))
-                except LookupError:
-                    continue
-                runs.append((release, measure))
+        runs, inputs = lisa_inputs(con, on_geo, held)
         frames = national_lisas(inputs, w)
         for (release, measure), frame in zip(runs, frames):
             _insert(con, "lisa", frame.assign(release=release, measure=measure,
