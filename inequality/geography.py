@@ -22,6 +22,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from .db import frame
+
 Con = duckdb.DuckDBPyConnection
 
 #: LSOA boundary vintages, oldest first, and the ONS lookups that link consecutive ones.
@@ -240,7 +242,7 @@ def assignment(con: Con, geography: str | None = None,
     if codes is not None:
         sql += " AND lsoa_code IN (SELECT unnest(?::VARCHAR[]))"
         params.append(list(codes))
-    return con.execute(sql + " ORDER BY geography, lsoa_code", params).df()
+    return frame(con, sql + " ORDER BY geography, lsoa_code", params)
 
 
 def successor_links(con: Con, geography: str) -> pd.DataFrame:
@@ -251,26 +253,26 @@ def successor_links(con: Con, geography: str) -> pd.DataFrame:
     if geography not in nxt:
         raise ValueError(f"geography {geography!r} has no successor vintage; use lsoa01 or "
                          "lsoa11")
-    return con.execute("""
+    return frame(con, """
         SELECT ch.from_code AS lsoa_code, s.lad24_code, count(*) AS n
         FROM lsoa_change ch
         JOIN lsoa_assignment s ON s.geography = ? AND s.lsoa_code = ch.to_code
         WHERE ch.from_geography = ? AND ch.to_geography = ? AND s.lad24_code IS NOT NULL
-        GROUP BY ALL ORDER BY 1, 2""", [nxt[geography], geography, nxt[geography]]).df()
+        GROUP BY ALL ORDER BY 1, 2""", [nxt[geography], geography, nxt[geography]])
 
 
 def authority_overlaps(con: Con, release: str) -> pd.DataFrame:
     """How the authorities a release was published for overlap today's, in LSOAs:
     ``published_code, published_name, lad24_code, lad24_name, lsoa_count,
     published_lsoa_count, current_lsoa_count`` (one row per pair that shares an LSOA)."""
-    return con.execute("""
+    return frame(con, """
         SELECT c.from_code AS published_code, c.from_name AS published_name, c.lad24_code,
                n.lad24_name, c.lsoa_count, c.from_lsoa_count AS published_lsoa_count,
                c.to_lsoa_count AS current_lsoa_count
         FROM lad_change c
         LEFT JOIN (SELECT lad24_code, any_value(lad24_name) AS lad24_name FROM lsoa
                    WHERE lad24_code IS NOT NULL GROUP BY 1) n USING (lad24_code)
-        WHERE c.release = ? ORDER BY 1, 3""", [release]).df()
+        WHERE c.release = ? ORDER BY 1, 3""", [release])
 
 
 def moved_lsoas(con: Con, release: str) -> pd.DataFrame:
@@ -279,18 +281,18 @@ def moved_lsoas(con: Con, release: str) -> pd.DataFrame:
     counterpart (:func:`counterparts`; mergers are described by :func:`authority_notes`):
     ``lsoa_code, lsoa_name, published_code, published_name, lad24_code, lad24_name``."""
     pairs = counterparts(authority_overlaps(con, release))
-    frame = con.execute("""
+    rows = frame(con, """
         SELECT i.lsoa_code, coalesce(i.lsoa_name, l.lsoa_name) AS lsoa_name,
                i.lad_code AS published_code, i.lad_name AS published_name,
                l.lad24_code, l.lad24_name
         FROM iod_lsoa i JOIN release r USING (release)
         JOIN lsoa l ON l.geography = r.geography AND l.lsoa_code = i.lsoa_code
-        WHERE i.release = ? ORDER BY i.lsoa_code""", [release]).df()
+        WHERE i.release = ? ORDER BY i.lsoa_code""", [release])
     p2c = dict(zip(pairs["published_code"], pairs["lad24_code"]))
-    c2p = dict(zip(pairs["lad24_code"], pairs["published_code"]))
-    keep = [(p in p2c or c in c2p) and p2c.get(p) != c
-            for p, c in zip(frame["published_code"], frame["lad24_code"])]
-    return frame[keep].reset_index(drop=True)
+    published, current = rows["published_code"], rows["lad24_code"]
+    paired = published.isin(list(p2c)) | current.isin(list(pairs["lad24_code"]))
+    keep = paired & published.map(p2c).ne(current)  # no counterpart (NaN) differs too
+    return rows[keep.to_numpy()].reset_index(drop=True)
 
 
 # --- published <-> current authorities ------------------------------------------------------

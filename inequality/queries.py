@@ -10,6 +10,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from .db import frame
 from .geography import HOPS, VINTAGES
 
 Con = duckdb.DuckDBPyConnection
@@ -26,7 +27,7 @@ class UnknownArea(LookupError):
 
 
 def _df(con: Con, sql: str, params: list | dict | None = None) -> pd.DataFrame:
-    return con.execute(sql, params or []).df()
+    return frame(con, sql, params)
 
 
 # --- catalogue of what is loaded --------------------------------------------------------

@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .. import db
+
 Con = duckdb.DuckDBPyConnection
 
 #: Tolerance of the national coverage simplification, in degrees (about 0.8 of a screen
@@ -75,8 +77,8 @@ def derive_display(con: Con, log: Callable[[str], None] = lambda _m: None,
     t = time.perf_counter()
     for geography in geographies:
         g = time.perf_counter()
-        frame = con.execute("SELECT code, geometry FROM boundary WHERE geography = ? "
-                            "ORDER BY code", [geography]).df()
+        frame = db.frame(con, "SELECT code, geometry FROM boundary WHERE geography = ? "
+                         "ORDER BY code", [geography])
         con.execute("DELETE FROM boundary_display WHERE geography = ? AND level = 'overview'",
                     [geography])
         if frame.empty:

@@ -1,0 +1,56 @@
+"""``inequality.db.frame``: a query's DataFrame through Arrow, the same as DuckDB's ``.df()``."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from inequality.db import frame
+
+
+def _as_bytes(df: pd.DataFrame) -> pd.DataFrame:
+    """``.df()`` gives BLOBs as ``bytearray``, :func:`frame` as ``bytes``."""
+    out = df.copy()
+    for col in [c for c in out.columns if out[c].dtype == "object"]:
+        if out[col].map(lambda v: isinstance(v, bytearray)).any():
+            out[col] = out[col].map(lambda v: bytes(v) if v is not None else v)
+    return out
+
+
+def test_every_table_of_the_fixture_database_as_df_gives_it(fixture_db):
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        tables = [t for (t,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "ORDER BY 1").fetchall()]
+        assert len(tables) > 20
+        for table in tables:
+            for sql in (f"SELECT * FROM {table}", f"SELECT * FROM {table} LIMIT 0"):
+                pd.testing.assert_frame_equal(frame(con, sql), _as_bytes(con.execute(sql).df()),
+                                              obj=sql)
+
+
+@pytest.mark.parametrize("expr", [
+    "1::HUGEINT", "sum(x)", "1.50::DECIMAL(4, 2)", "NULL::INTEGER", "CASE WHEN x > 1 THEN x END",
+    "x > 1", "CASE WHEN x > 1 THEN x > 2 END", "NULL::VARCHAR", "'a'", "[x, 2]", "now()",
+    "DATE '2024-04-01'", "'x'::BLOB",
+])
+def test_types_come_out_as_df_makes_them(expr):
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE t AS SELECT unnest([1, 2, 3]) AS x")
+        sql = f"SELECT {expr} AS v FROM t GROUP BY x ORDER BY x" if "sum" in expr else \
+            f"SELECT {expr} AS v FROM t ORDER BY x"
+        got = frame(con, sql)
+        want = _as_bytes(con.execute(sql).df())
+        if expr == "now()":  # two calls, two instants
+            assert got["v"].dtype == want["v"].dtype
+        else:
+            pd.testing.assert_frame_equal(got, want)
+
+
+def test_parameters_and_an_unfinished_result_before_it():
+    with duckdb.connect() as con:
+        con.execute("SELECT 1 UNION ALL SELECT 2").fetchone()  # leaves a result unfinished
+        assert frame(con, "SELECT ? AS a, $b AS b".replace("$b", "?"), [1, "x"]).iloc[0].tolist() \
+            == [1, "x"]
+        assert frame(con, "SELECT $a::INT AS a", {"a": 3})["a"].tolist() == [3]
