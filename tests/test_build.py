@@ -190,6 +190,44 @@ def test_interrupted_build_leaves_previous_database_intact(built, tmp_path, monk
     assert_intact(built, digest)
 
 
+def test_loaders_run_side_by_side_and_a_failure_stops_the_queued_ones(built, tmp_path,
+                                                                      monkeypatch):
+    """Two IoD files load at once (each on its own cursor); when one loader fails, the
+    loaders not yet started never run and the previous database is untouched."""
+    digest = sha(built)
+    monkeypatch.setattr(derive_module, "WORKERS", 2)
+    meeting = threading.Barrier(2, timeout=30)  # broken unless two loaders meet at once
+    real = build_module.LOADERS["iod"]
+    started: list[str] = []
+
+    def meet(con, source, path):
+        started.append(source.id)
+        if len(started) <= 2:
+            meeting.wait()
+        return real(con, source, path)
+
+    monkeypatch.setitem(build_module.LOADERS, "iod", meet)
+    report = build(built, mirror=FIXTURE_MIRROR, raw_dir=tmp_path / "raw",
+                   sources=fixture_sources(), force=True, log=lambda _m: None)
+    assert report.loaded == [s.id for s in fixture_sources() if s.id in report.loaded]
+    assert len(started) == 4 and not meeting.broken
+    digest = sha(built)
+
+    def fail(con, source, path):
+        started.append(source.id)
+        raise build_module.ReaderError("toy failure")
+
+    started.clear()
+    for kind in list(build_module.LOADERS):
+        monkeypatch.setitem(build_module.LOADERS, kind, fail)
+    with pytest.raises(BuildError, match="toy failure"):
+        build(built, mirror=FIXTURE_MIRROR, raw_dir=tmp_path / "raw", sources=fixture_sources(),
+              force=True, log=lambda _m: None)
+    # the two running, and at most one more each worker took before the failure was seen
+    assert 1 <= len(started) <= 4 < len(fixture_sources())
+    assert_intact(built, digest)
+
+
 def test_temporary_of_a_killed_build_is_cleaned_up(built, tmp_path):
     stale = built.with_name(f"{built.name}.tmp-999999999")
     stale.write_bytes(b"half a database")

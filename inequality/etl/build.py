@@ -9,8 +9,9 @@ Re-running a build whose files are unchanged does no work beyond checksums: each
 SHA-256 is compared with the ``load_log`` of the current database. A current database that is
 damaged or of another schema version (:func:`inequality.db.problem`) is rebuilt whole.
 
-Each reader validates its own file's values; :func:`cross_check` then checks that the loaded
-files agree on which LSOAs exist. Every run starts by removing the temporaries of killed builds
+The files load side by side, each on its own cursor (:func:`_load_all`). Each reader
+validates its own file's values; :func:`cross_check` then checks that the loaded files agree
+on which LSOAs exist. Every run starts by removing the temporaries of killed builds
 and by checking that the database folder is writable; a full disk or a file size limit ends
 the build with a message naming the folder, never a traceback.
 """
@@ -21,6 +22,7 @@ import os
 import shutil
 import sys
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -149,6 +151,19 @@ def _load_postcode(con, source: Source, path: Path) -> tuple[int, list[str]]:
                     "country_code, terminated FROM _frame")
     finally:
         con.unregister("_frame")
+    return int((frame["country_code"] == "E92000001").sum()), missing
+
+
+def _load_msoa_names(con, source: Source, path: Path) -> tuple[int, list[str]]:
+    frame, missing = READERS["msoa_names"](source, path)
+    geo = source.geography
+    con.execute("DELETE FROM msoa_names WHERE geography = ?", [geo])
+    _insert(con, "msoa_names", frame.assign(geography=geo))
+    return len(frame), missing
+
+
+def _check_postcode(con, source: Source) -> None:
+    """Every postcode's LSOA is in the ONS LSOA 2021 lookup (run once the lookups are in)."""
     unknown = con.execute("""SELECT postcode, lsoa21_code, count(*) OVER () FROM postcode
                              WHERE lsoa21_code IS NOT NULL AND lsoa21_code NOT IN
                                (SELECT lsoa_code FROM area_lookup WHERE geography = 'lsoa21')
@@ -159,14 +174,12 @@ def _load_postcode(con, source: Source, path: Path) -> tuple[int, list[str]]:
                           f"lookup (lookup_lsoa21_msoa21_lad) does not hold ({n:,} postcode(s)); "
                           "the NSPL and the lookup must be of the same 2021 geography, so "
                           "re-download both with `python -m inequality build --force`")
-    return int((frame["country_code"] == "E92000001").sum()), missing
 
 
-def _load_msoa_names(con, source: Source, path: Path) -> tuple[int, list[str]]:
-    frame, missing = READERS["msoa_names"](source, path)
+def _check_msoa_names(con, source: Source) -> None:
+    """Every named MSOA is in the ONS LSOA-to-MSOA lookup of its geography (run once the
+    lookups are in)."""
     geo, lsoa_geo = source.geography, "lsoa" + source.geography[4:]
-    con.execute("DELETE FROM msoa_names WHERE geography = ?", [geo])
-    _insert(con, "msoa_names", frame.assign(geography=geo))
     unknown = con.execute("""SELECT msoa_code, count(*) OVER () FROM msoa_names
                              WHERE geography = ? AND msoa_code NOT IN
                                (SELECT msoa_code FROM area_lookup WHERE geography = ?
@@ -176,7 +189,6 @@ def _load_msoa_names(con, source: Source, path: Path) -> tuple[int, list[str]]:
         raise ReaderError(f"MSOA {unknown[0][0]!r} is not in the ONS {lsoa_geo.upper()} to "
                           f"MSOA lookup ({unknown[0][1]:,} name(s)); the names must be of the "
                           f"{geo} geography, so check the file is the {source.title}")
-    return len(frame), missing
 
 
 LOADERS: dict[str, Callable] = {
@@ -185,6 +197,11 @@ LOADERS: dict[str, Callable] = {
     "ruc_lad": _load_ruc, "health": _load_health, "postcode": _load_postcode,
     "msoa_names": _load_msoa_names,
 }
+
+#: Checks of a loaded file against the tables other files filled (the NSPL's and the MSOA
+#: names' codes against the ONS lookups), run when every selected file is loaded.
+LOAD_CHECKS: dict[str, Callable] = {"postcode": _check_postcode,
+                                    "msoa_names": _check_msoa_names}
 
 
 # --- cross-file consistency -------------------------------------------------------------
@@ -461,36 +478,7 @@ def _write_database(tmp: Path, db: Path, selected: list[Source], catalogue: list
         con.execute("SET enable_progress_bar = false")
         if not update:
             con.execute(SCHEMA_SQL.read_text())
-        for source in selected:
-            if source.id in skipped:
-                con.execute("DELETE FROM load_log WHERE source_id = ?", [source.id])
-                con.execute("INSERT INTO load_log VALUES (?, ?, NULL, 0, [], 'skipped', ?, ?)",
-                            [source.id, source.file, skipped[source.id], _now()])
-                report.skipped.append(source.id)
-                continue
-            result = fetched[source.id]
-            t = time.perf_counter()
-            try:
-                out = LOADERS[source.kind](con, source, result.path)
-            except ReaderError as exc:
-                raise BuildError(f"{source.id}: {result.path}: {exc}") from exc
-            except duckdb.Error as exc:
-                if fetch.describe_write_error(exc, tmp.parent) is not None:
-                    raise  # disk full, file size limit: reported by build()
-                raise BuildError(f"{source.id}: {result.path}: could not be loaded into "
-                                 f"the database ({exc})") from exc
-            rows, missing = out[0], out[1]
-            notes = list(out[2]) if len(out) > 2 else []  # e.g. geometries repaired
-            con.execute("DELETE FROM load_log WHERE source_id = ?", [source.id])
-            con.execute("INSERT INTO load_log VALUES (?, ?, ?, ?, ?, 'loaded', ?, ?)",
-                        [source.id, result.path.name, result.sha256, rows, missing,
-                         "; ".join([f"from {result.origin}", *notes]), _now()])
-            report.loaded.append(source.id)
-            log(f"load  {source.id}: {rows:,} rows"
-                f"{f', {len(missing)} optional column(s) absent' if missing else ''}"
-                f" ({time.perf_counter() - t:.1f}s)")
-            for note in notes:
-                log(f"note  {source.id}: {note}")
+        _load_all(con, tmp, selected, fetched, skipped, report, log)
         cross_check(con, catalogue)
         _derive_all(con, catalogue, log, reuse_from, recompute)
         con.execute("DELETE FROM build_info")
@@ -502,6 +490,85 @@ def _write_database(tmp: Path, db: Path, selected: list[Source], catalogue: list
         con.execute("CHECKPOINT")
     finally:
         con.close()
+
+
+def _load_all(con: duckdb.DuckDBPyConnection, tmp: Path, selected: list[Source],
+              fetched: dict, skipped: dict, report: BuildReport,
+              log: Callable[[str], None]) -> None:
+    """Load every selected source into the new database ``con`` (file ``tmp``), recording
+    each in ``load_log``.
+
+    The loaders run :data:`inequality.etl.derive.WORKERS` at a time, each on its own
+    cursor: they write disjoint tables or rows, and their work (pyarrow, the CSV parser,
+    GEOS) mostly runs outside the interpreter lock; the largest files start first. The
+    first error stops the build (loaders already running finish first). Then the checks
+    of :data:`LOAD_CHECKS` run, in catalogue order. ``report.loaded`` lists the sources in
+    catalogue order."""
+    for source in selected:
+        if source.id in skipped:
+            con.execute("DELETE FROM load_log WHERE source_id = ?", [source.id])
+            con.execute("INSERT INTO load_log VALUES (?, ?, NULL, 0, [], 'skipped', ?, ?)",
+                        [source.id, source.file, skipped[source.id], _now()])
+            report.skipped.append(source.id)
+    todo = sorted((s for s in selected if s.id not in skipped),
+                  key=lambda s: -_size(fetched[s.id].path))
+    done: set[str] = set()
+
+    def load(source: Source) -> tuple:
+        cursor = con.cursor()
+        try:
+            t = time.perf_counter()
+            return LOADERS[source.kind](cursor, source, fetched[source.id].path), \
+                time.perf_counter() - t
+        finally:
+            cursor.close()
+
+    with ThreadPoolExecutor(max_workers=derive.WORKERS) as pool:
+        running = {pool.submit(load, source): source for source in todo}
+        try:
+            while running:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    source = running.pop(future)
+                    _record_load(con, tmp, source, fetched[source.id], future, log)
+                    done.add(source.id)
+        except BaseException:
+            for future in running:  # not started yet: never run
+                future.cancel()
+            raise
+    loaded = [s for s in selected if s.id in done]
+    for source in loaded:
+        if source.kind in LOAD_CHECKS:
+            try:
+                LOAD_CHECKS[source.kind](con, source)
+            except ReaderError as exc:
+                raise BuildError(f"{source.id}: {fetched[source.id].path}: {exc}") from exc
+    report.loaded += [s.id for s in loaded]
+
+
+def _record_load(con: duckdb.DuckDBPyConnection, tmp: Path, source: Source, result,
+                 future, log: Callable[[str], None]) -> None:
+    """The outcome of one loader (``future`` of :func:`_load_all`): its row in ``load_log``
+    and its log line, or the :class:`BuildError` naming the source and file."""
+    try:
+        out, seconds = future.result()
+    except ReaderError as exc:
+        raise BuildError(f"{source.id}: {result.path}: {exc}") from exc
+    except duckdb.Error as exc:
+        if fetch.describe_write_error(exc, tmp.parent) is not None:
+            raise  # disk full, file size limit: reported by build()
+        raise BuildError(f"{source.id}: {result.path}: could not be loaded into the database "
+                         f"({exc})") from exc
+    rows, missing = out[0], out[1]
+    notes = list(out[2]) if len(out) > 2 else []  # e.g. geometries repaired
+    con.execute("DELETE FROM load_log WHERE source_id = ?", [source.id])
+    con.execute("INSERT INTO load_log VALUES (?, ?, ?, ?, ?, 'loaded', ?, ?)",
+                [source.id, result.path.name, result.sha256, rows, missing,
+                 "; ".join([f"from {result.origin}", *notes]), _now()])
+    log(f"load  {source.id}: {rows:,} rows"
+        f"{f', {len(missing)} optional column(s) absent' if missing else ''} ({seconds:.1f}s)")
+    for note in notes:
+        log(f"note  {source.id}: {note}")
 
 
 def _derive_all(con: duckdb.DuckDBPyConnection, catalogue: list[Source],
