@@ -19,7 +19,7 @@ import pyarrow as pa
 from . import config
 
 #: Version of the table layout in ``etl/schema.sql``; a database of another version is rebuilt.
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 #: The DDL every database is built from (read as data here: db.py does not import the ETL).
 SCHEMA_SQL = Path(__file__).resolve().parent / "etl" / "schema.sql"
 #: The command that (re)builds the database; ``build`` rebuilds a damaged one by itself.
@@ -60,7 +60,7 @@ def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None =
     of one release's measures, issue 15). The columns come out as ``.df()`` makes them:
     DECIMAL and HUGEINT as float64, DATE as microsecond datetime64, integers and booleans
     holding NULLs as pandas' nullable dtypes, a text column of NULLs only (or of no rows) as
-    Python ``None`` (object); ``tests/test_db_frame.py`` compares every table. BLOBs are
+    Python ``None`` (object); ``tests/test_db.py`` compares every table. BLOBs are
     ``bytes`` (``.df()``: ``bytearray``)."""
     table = con.execute(sql, params or []).to_arrow_table()
     out = table.to_pandas(date_as_object=False)
@@ -76,6 +76,37 @@ def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None =
             if col.null_count == len(col):  # NULLs only, or no rows
                 out[name] = pd.Series([None] * len(col), dtype=object, index=out.index)
     return out
+
+
+def duplicate_key(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...]
+                  ) -> tuple | None:
+    """The first value of ``key`` (columns of ``table``) held by more than one row, or None.
+
+    The build's large derived tables (``lsoa_neighbour``, ``lisa``, ``summary_value``) have
+    a key but no PRIMARY KEY: DuckDB keeps a primary key in an index, which made deleting
+    one release's rows before writing them again take 1 to 1.7 s per table (issue 15). Their
+    writers check the key with this instead (:func:`check_key`). ``table`` and ``key`` are
+    the caller's identifiers, never a visitor's text.
+
+    >>> con = duckdb.connect()
+    >>> _ = con.execute("CREATE TABLE t AS SELECT * FROM (VALUES (1, 'a'), (1, 'b'), (2, 'a'))")
+    >>> duplicate_key(con, "t", ("col0", "col1")), duplicate_key(con, "t", ("col0",))
+    (None, (1,))
+    """
+    cols = ", ".join(key)
+    return con.execute(f"SELECT {cols} FROM {table} GROUP BY ALL HAVING count(*) > 1 "
+                       f"ORDER BY ALL LIMIT 1").fetchone()
+
+
+def check_key(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...]) -> None:
+    """Raise ``RuntimeError`` naming ``table``, its key and the first value held twice
+    (:func:`duplicate_key`): a derived table's rows come from checked files, so a repeated
+    key is a fault of the program, and the build stops rather than store it."""
+    found = duplicate_key(con, table, key)
+    if found is not None:
+        raise RuntimeError(f"derived table {table} holds the key ({', '.join(key)}) = "
+                           f"{found!r} more than once; the build stops, and the previous "
+                           "database stays as it was (please report this as a bug)")
 
 
 @functools.lru_cache(maxsize=1)

@@ -22,7 +22,7 @@ import os
 import shutil
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -500,8 +500,10 @@ def _load_all(con: duckdb.DuckDBPyConnection, tmp: Path, selected: list[Source],
 
     The loaders run :data:`inequality.etl.derive.WORKERS` at a time, each on its own
     cursor: they write disjoint tables or rows, and their work (pyarrow, the CSV parser,
-    GEOS) mostly runs outside the interpreter lock; the largest files start first. The
-    first error stops the build (loaders already running finish first). Then the checks
+    GEOS) mostly runs outside the interpreter lock; the largest files start first. A
+    failure stops the loaders of later sources (in catalogue order) that have not started,
+    and the build reports the failure of the first source in catalogue order, the one
+    loading them one by one would report, whatever finished first. Then the checks
     of :data:`LOAD_CHECKS` run, in catalogue order. ``report.loaded`` lists the sources in
     catalogue order."""
     for source in selected:
@@ -512,7 +514,9 @@ def _load_all(con: duckdb.DuckDBPyConnection, tmp: Path, selected: list[Source],
             report.skipped.append(source.id)
     todo = sorted((s for s in selected if s.id not in skipped),
                   key=lambda s: -_size(fetched[s.id].path))
+    order = {s.id: i for i, s in enumerate(selected)}
     done: set[str] = set()
+    failed: list[tuple[int, Source, Future]] = []
 
     def load(source: Source) -> tuple:
         cursor = con.cursor()
@@ -530,12 +534,22 @@ def _load_all(con: duckdb.DuckDBPyConnection, tmp: Path, selected: list[Source],
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     source = running.pop(future)
-                    _record_load(con, tmp, source, fetched[source.id], future, log)
-                    done.add(source.id)
+                    if future.exception() is None:
+                        _record_load(con, tmp, source, fetched[source.id], future, log)
+                        done.add(source.id)
+                        continue
+                    failed.append((order[source.id], source, future))
+                    first = min(f[0] for f in failed)
+                    for other, later in list(running.items()):
+                        if order[later.id] > first and other.cancel():  # not started
+                            del running[other]
         except BaseException:
             for future in running:  # not started yet: never run
                 future.cancel()
             raise
+    if failed:  # the first in catalogue order, as loading one by one would report
+        _, source, future = min(failed, key=lambda f: f[0])
+        _record_load(con, tmp, source, fetched[source.id], future, log)  # raises
     loaded = [s for s in selected if s.id in done]
     for source in loaded:
         if source.kind in LOAD_CHECKS:

@@ -342,10 +342,10 @@ CREATE TABLE lsoa_neighbour (
     geography       VARCHAR NOT NULL,
     lsoa_code       VARCHAR NOT NULL,
     neighbour_code  VARCHAR NOT NULL,
-    attached        BOOLEAN NOT NULL,
-    PRIMARY KEY (geography, lsoa_code, neighbour_code)
+    attached        BOOLEAN NOT NULL
+    -- key (geography, lsoa_code, neighbour_code): checked by the build, not indexed
 );
-COMMENT ON TABLE lsoa_neighbour IS 'Queen-contiguity neighbours of every LSOA on the national boundary set (libpysal Queen), computed at build time; symmetric, one row per direction.';
+COMMENT ON TABLE lsoa_neighbour IS 'Queen-contiguity neighbours of every LSOA on the national boundary set (libpysal Queen), computed at build time; symmetric, one row per direction. Key: geography, lsoa_code, neighbour_code. The key is unique (the build checks it) but not indexed: a key index made replacing a release''s rows take seconds (issue 15).';
 COMMENT ON COLUMN lsoa_neighbour.geography IS 'Boundary vintage: lsoa11 or lsoa21.';
 COMMENT ON COLUMN lsoa_neighbour.lsoa_code IS 'LSOA code.';
 COMMENT ON COLUMN lsoa_neighbour.neighbour_code IS 'An LSOA whose boundary touches it (at least one shared point), across authority borders.';
@@ -363,10 +363,10 @@ CREATE TABLE lisa (
     p_sim           DOUBLE,
     q_value         DOUBLE,
     permutations    INTEGER NOT NULL,
-    seed            INTEGER NOT NULL,
-    PRIMARY KEY (release, lsoa_code, measure)
+    seed            INTEGER NOT NULL
+    -- key (release, lsoa_code, measure): checked by the build, not indexed
 );
-COMMENT ON TABLE lisa IS 'Local Moran''s I (esda.Moran_Local) of every LSOA in England for the IMD and the Income domain, on national queen-contiguity weights (lsoa_neighbour), row-standardised; computed at build time for releases with boundaries (lsoa11, lsoa21).';
+COMMENT ON TABLE lisa IS 'Local Moran''s I (esda.Moran_Local) of every LSOA in England for the IMD and the Income domain, on national queen-contiguity weights (lsoa_neighbour), row-standardised; computed at build time for releases with boundaries (lsoa11, lsoa21). Key: release, lsoa_code, measure. The key is unique (the build checks it) but not indexed: a key index made replacing a release''s rows take seconds (issue 15).';
 COMMENT ON COLUMN lisa.release IS 'Release id.';
 COMMENT ON COLUMN lisa.lsoa_code IS 'LSOA code on the release geography.';
 COMMENT ON COLUMN lisa.measure IS 'Measure id (measure.measure).';
@@ -454,10 +454,10 @@ CREATE TABLE summary_value (
     statistic  VARCHAR NOT NULL,
     value      DOUBLE,
     rank       INTEGER,
-    n_areas    INTEGER NOT NULL,
-    PRIMARY KEY (release, basis, area_code, measure, statistic)
+    n_areas    INTEGER NOT NULL
+    -- key (release, basis, area_code, measure, statistic): checked by the build, not indexed
 );
-COMMENT ON TABLE summary_value IS 'Key: release, basis, area_code, measure, statistic. The summary table in tidy form for SQL users: one row per area, index or domain and summary measure. SELECT * FROM summary_value WHERE release = ''iod2019'' AND basis = ''published'' AND statistic = ''avg_score'' gives File 10''s rank of average score.';
+COMMENT ON TABLE summary_value IS 'Key: release, basis, area_code, measure, statistic (unique, checked by the build, not indexed). The summary table in tidy form for SQL users: one row per area, index or domain and summary measure. SELECT * FROM summary_value WHERE release = ''iod2019'' AND basis = ''published'' AND statistic = ''avg_score'' gives File 10''s rank of average score.';
 COMMENT ON COLUMN summary_value.release IS 'Release (iod2010 ... iod2025).';
 COMMENT ON COLUMN summary_value.basis IS 'As summary.basis: published, current, region or england.';
 COMMENT ON COLUMN summary_value.area_code IS 'Area code of the basis.';

@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from .. import queries
+from ..db import check_key
 from ..geography import BOUNDARY_GEOGRAPHIES
 from ..metrics import hidden as hm
 
@@ -166,6 +167,8 @@ def derive_spatial(con: Con, log: Callable[[str], None] | None = None,
                                               permutations=PERMUTATIONS, seed=SEED))
         log(f"lisa  {geography}: {', '.join(f'{r} {m}' for r, m in runs)}: "
             f"{w.n:,} LSOAs, {PERMUTATIONS} permutations ({time.perf_counter() - t:.1f}s)")
+    check_key(con, "lsoa_neighbour", ("geography", "lsoa_code", "neighbour_code"))
+    check_key(con, "lisa", ("release", "lsoa_code", "measure"))
 
 
 def _ensure_tables(con: Con) -> None:

@@ -19,6 +19,7 @@ None with its reason.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import zlib
@@ -30,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .. import geography, queries
+from ..db import check_key
 from ..measures import MEASURES as REGISTRY
 from ..measures import POPULATION_LABELS
 from ..metrics import area as area_metrics
@@ -73,8 +75,10 @@ def _weight(measure: str) -> str:
     return REGISTRY[measure].population if measure in REGISTRY else "total"
 
 
+@functools.lru_cache(maxsize=None)
 def _population_headers(release: str) -> dict[str, str]:
-    """canonical population column -> official File 7 header, for a release."""
+    """canonical population column -> official File 7 header, for a release (the same for
+    every call: cached; read only)."""
     from .readers.iod import columns_for  # only needed to word a reason
     try:
         cols = columns_for(release)
@@ -222,7 +226,8 @@ def _level(parts: dict[str, pd.DataFrame], info: dict, area_col: str, order: lis
            ) -> _Level:
     """All areas of one level for a release, one pass per measure."""
     n = int(info["lsoa_count"])
-    parts = {m: p[p[area_col].notna()] for m, p in parts.items()}
+    parts = {m: (p if p[area_col].notna().all() else p[p[area_col].notna()])
+             for m, p in parts.items()}
     present = [m for m in order if m in parts]
     tables: dict[str, pd.DataFrame] = {}
     reasons: dict[str, dict[str, str]] = {}
@@ -508,5 +513,6 @@ def derive_summaries(con: Con, log: Callable[[str], None] = lambda _m: None) -> 
         con.from_df(stored).insert_into("summary")
         con.from_df(tidy).insert_into("summary_value")
         log(f"summaries {release}: {len(objects):,} areas ({time.perf_counter() - r:.1f}s)")
+    check_key(con, "summary_value", ("release", "basis", "area_code", "measure", "statistic"))
     log(f"summaries: done ({time.perf_counter() - t:.1f}s)")
 

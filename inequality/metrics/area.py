@@ -700,8 +700,10 @@ def summarise_areas(
             f"{int(area_values.isna().sum())} LSOA(s) have no {area_col!r}: map every LSOA to "
             "an area (or drop unmapped ones explicitly) before summarising."
         )
-    codes, areas = pd.factorize(area_values.to_numpy(), sort=True)
+    # factorised as the column is (Arrow strings stay Arrow: no Python string per LSOA)
+    codes, uniques = pd.factorize(area_values, sort=True)
     codes = codes.astype(np.intp)
+    areas = np.asarray(uniques, dtype=object)
     g = len(areas)
 
     def col(name: str) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""``inequality.db.frame``: a query's DataFrame through Arrow, the same as DuckDB's ``.df()``."""
+"""``inequality.db``: ``frame`` (a query's DataFrame through Arrow, the same as DuckDB's
+``.df()``) and the key check of the derived tables that have no primary key."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from inequality.db import frame
+from inequality.db import check_key, duplicate_key, frame
 
 
 def _as_bytes(df: pd.DataFrame) -> pd.DataFrame:
@@ -54,3 +55,23 @@ def test_parameters_and_an_unfinished_result_before_it():
         assert frame(con, "SELECT ? AS a, $b AS b".replace("$b", "?"), [1, "x"]).iloc[0].tolist() \
             == [1, "x"]
         assert frame(con, "SELECT $a::INT AS a", {"a": 3})["a"].tolist() == [3]
+
+
+#: The derived tables keyed without a PRIMARY KEY (issue 15), and their keys.
+KEYS = {"lsoa_neighbour": ("geography", "lsoa_code", "neighbour_code"),
+        "lisa": ("release", "lsoa_code", "measure"),
+        "summary_value": ("release", "basis", "area_code", "measure", "statistic")}
+
+
+def test_the_derived_tables_keys_are_unique_and_a_repeat_stops_the_writer(fixture_db, tmp_path):
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(fixture_db.read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        for table, key in KEYS.items():
+            assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0, table
+            assert duplicate_key(con, table, key) is None, table
+            check_key(con, table, key)
+            con.execute(f"INSERT INTO {table} (SELECT * FROM {table} LIMIT 1)")
+            with pytest.raises(RuntimeError, match=rf"derived table {table} holds the key "
+                                                   rf"\({', '.join(key)}\) = .* more than once"):
+                check_key(con, table, key)
