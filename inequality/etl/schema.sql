@@ -345,7 +345,7 @@ CREATE TABLE lsoa_neighbour (
     attached        BOOLEAN NOT NULL
     -- key (geography, lsoa_code, neighbour_code): checked by the build, not indexed
 );
-COMMENT ON TABLE lsoa_neighbour IS 'Queen-contiguity neighbours of every LSOA on the national boundary set (libpysal Queen), computed at build time; symmetric, one row per direction. Key: geography, lsoa_code, neighbour_code. The key is unique (the build checks it) but not indexed: a key index made replacing a release''s rows take seconds (issue 15).';
+COMMENT ON TABLE lsoa_neighbour IS 'Queen-contiguity neighbours of every LSOA on the national boundary set (libpysal Queen), computed at build time; symmetric, one row per direction. Key: geography, lsoa_code, neighbour_code. The key is unique (the build checks it) but not indexed: a key index made replacing a vintage''s rows take seconds (issue 15).';
 COMMENT ON COLUMN lsoa_neighbour.geography IS 'Boundary vintage: lsoa11 or lsoa21.';
 COMMENT ON COLUMN lsoa_neighbour.lsoa_code IS 'LSOA code.';
 COMMENT ON COLUMN lsoa_neighbour.neighbour_code IS 'An LSOA whose boundary touches it (at least one shared point), across authority borders.';
