@@ -517,18 +517,9 @@ def _load_all(con: duckdb.DuckDBPyConnection, tmp: Path, selected: list[Source],
     order = {s.id: i for i, s in enumerate(selected)}
     done: set[str] = set()
     failed: list[tuple[int, Source, Future]] = []
-
-    def load(source: Source) -> tuple:
-        cursor = con.cursor()
-        try:
-            t = time.perf_counter()
-            return LOADERS[source.kind](cursor, source, fetched[source.id].path), \
-                time.perf_counter() - t
-        finally:
-            cursor.close()
-
     with ThreadPoolExecutor(max_workers=derive.WORKERS) as pool:
-        running = {pool.submit(load, source): source for source in todo}
+        running = {pool.submit(derive.on_cursor, con, LOADERS[s.kind], s, fetched[s.id].path): s
+                   for s in todo}
         try:
             while running:
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)

@@ -273,6 +273,18 @@ def _copy(con: Con, catalog: str, step: DerivedStep) -> None:
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
+def on_cursor(con: Con, fn: Callable, *args) -> tuple:
+    """``fn(cursor, *args)`` on a cursor of its own (a connection of its own to ``con``'s
+    database, as a thread needs), closed after: ``(result, seconds)``. The build's loaders
+    and derived steps run this way, side by side."""
+    cursor = con.cursor()
+    try:
+        t = time.perf_counter()
+        return fn(cursor, *args), time.perf_counter() - t
+    finally:
+        cursor.close()
+
+
 def run_steps(con: Con, catalogue, log: Log, *, previous: str | None = None,
               recompute: bool = False, steps=None,
               workers: int | None = None) -> tuple[list[str], list[str]]:
@@ -299,21 +311,11 @@ def run_steps(con: Con, catalogue, log: Log, *, previous: str | None = None,
     todo = [s for s in steps if s.name not in reused]
     done: set[str] = set(reused)
     computed: list[str] = []
-
-    def run(step: DerivedStep) -> float:
-        cursor = con.cursor()
-        try:
-            t = time.perf_counter()
-            step.run(cursor, log)
-            return time.perf_counter() - t
-        finally:
-            cursor.close()
-
     with ThreadPoolExecutor(max_workers=workers or WORKERS) as pool:
         running: dict = {}
         while todo or running:
             for step in [s for s in todo if done.issuperset((*s.uses, *s.after))]:
-                running[pool.submit(run, step)] = step
+                running[pool.submit(on_cursor, con, step.run, log)] = step
                 todo.remove(step)
             if not running:
                 raise DeriveError("derived steps wait for steps that never run: "
@@ -321,7 +323,7 @@ def run_steps(con: Con, catalogue, log: Log, *, previous: str | None = None,
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 step = running.pop(future)
-                seconds = future.result()  # the step's error, if any, stops the build here
+                _, seconds = future.result()  # a step's error stops the build here
                 con.execute("DELETE FROM derive_log WHERE step = ?", [step.name])
                 con.execute("INSERT INTO derive_log VALUES (?, ?, ?, ?, ?, ?)",
                             [step.name, step.version, keys[step.name],
