@@ -31,7 +31,6 @@ from inequality.metrics.hidden import (
     rural_urban_split,
 )
 
-
 # --- hand-built grids ----------------------------------------------------------------------
 
 def grid(n: int) -> tuple[list, list[str]]:
@@ -176,6 +175,25 @@ def test_benjamini_hochberg_by_hand():
     assert q.round(6).tolist() == [0.05, 0.025, 0.5, 0.025, 0.05]
     with pytest.raises(ValueError, match="between 0 and 1"):
         fdr_q_values([1.5])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_benjamini_hochberg_equals_scipy_exactly(seed):
+    """fdr_q_values does scipy.stats.false_discovery_control's arithmetic without importing
+    it: equal bit for bit, with ties (pseudo p-values of 999 permutations tie often), ones
+    and missing values."""
+    from scipy.stats import false_discovery_control
+
+    rng = np.random.default_rng(seed)
+    p = np.r_[(rng.integers(1, 1001, 5000) / 1000.0), rng.uniform(size=5000), 1.0, 1.0]
+    rng.shuffle(p)
+    assert np.array_equal(fdr_q_values(p), false_discovery_control(p, method="bh"))
+    with_gaps = p.copy()
+    with_gaps[::7] = np.nan
+    ok = ~np.isnan(with_gaps)
+    out = fdr_q_values(with_gaps)
+    assert np.isnan(out[~ok]).all()
+    assert np.array_equal(out[ok], false_discovery_control(with_gaps[ok], method="bh"))
 
 
 # --- deprived people outside deprived places ----------------------------------------------

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -69,6 +70,11 @@ def test_shared_vertices_holes_multipolygons_and_islands_match_libpysal():
     assert w.neighbors["corner"] == ["east", "multi", "no_vertex"]  # no_vertex attached
     assert attached == {"no_vertex": "corner", "island": "far", "far": "island"}
     assert w.neighbors["island"] == ["far"] and w.neighbors["far"] == ["island"]
+    # the same weights without libpysal, ids not in sorted order
+    sw, sw_attached = hidden.queen_matrix(shapes, ids)
+    assert sw_attached == attached and sw.to_libpysal().neighbors == w.neighbors
+    assert list(zip(*sw.pairs())) == [(i, j) for i in ids for j in w.neighbors[i]]
+    assert_same_matrix(sw.sparse, w.sparse)
 
 
 def test_pairs_are_symmetric_unique_and_sorted():
@@ -120,3 +126,51 @@ def test_lisas_in_sequence_equal_each_run_alone(fixture_db):
     for a, b in zip(together, alone):
         pd.testing.assert_frame_equal(a, b, check_exact=True)
     assert together[0]["p_sim"].nunique() > 1  # a real result, not a constant
+
+
+def assert_same_matrix(a, b) -> None:
+    """Two CSR matrices equal entry for entry and in layout (the order of the sums)."""
+    a, b = a.tocsr(), b.tocsr()
+    assert a.shape == b.shape
+    assert np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
+    assert np.array_equal(a.data, b.data) and a.data.dtype == b.data.dtype
+
+
+@pytest.mark.parametrize("geography", ["lsoa11", "lsoa21"])
+def test_sparse_weights_are_libpysals_weights(fixture_db, geography):
+    """The build's weights (SparseWeights, no libpysal) are libpysal's W of the same
+    neighbours: the same matrix binary and row-standardised, the same subset, the same
+    neighbour lists, and the links in the order the neighbour table stores them."""
+    from libpysal.weights import w_subset
+
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        w, attached = spatial.boundary_weights(con, geography)
+        sw, sw_attached = spatial.boundary_weights(con, geography, libpysal=False)
+    assert isinstance(sw, hidden.SparseWeights) and attached == sw_attached
+    assert sw.id_order == list(w.id_order) and sw.n == w.n
+    assert sw.to_libpysal().neighbors == w.neighbors
+    lsoa, neighbour = sw.pairs()
+    assert list(zip(lsoa, neighbour)) == [(i, j) for i in w.id_order for j in w.neighbors[i]]
+    assert_same_matrix(sw.sparse, w.sparse)
+    w.transform, sw.transform = "r", "r"
+    assert sw.transform == "R"
+    assert_same_matrix(sw.sparse, w.sparse)
+    keep = w.id_order[::3]  # two LSOAs in three dropped: links to them go
+    assert_same_matrix(sw.subset(keep).sparse, w_subset(w, keep, silence_warnings=True).sparse)
+    assert sw.subset(keep).id_order == keep
+    assert (sw.cardinalities() > 0).all() and sw.sparse.nnz == sum(w.cardinalities.values())
+
+
+def test_a_lisa_on_sparse_weights_equals_one_on_libpysals(fixture_db):
+    """The build's LISA (SparseWeights) equals the one on libpysal's W exactly, with every
+    LSOA valued and with some left out (the subset)."""
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        n = int(queries.release(con, "iod2019")["lsoa_count"])
+        values, basis = spatial._lisa_input(con, "iod2019", "income", n)
+        w, _ = spatial.boundary_weights(con, "lsoa11")
+        sw, _ = spatial.boundary_weights(con, "lsoa11", libpysal=False)
+    for given in (values, values.iloc[::2]):
+        a = spatial._lisa_frame(given, basis, w, spatial.PERMUTATIONS, spatial.SEED)
+        b = spatial._lisa_frame(given, basis, sw, spatial.PERMUTATIONS, spatial.SEED)
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+        assert a["p_sim"].nunique() > 1

@@ -39,16 +39,19 @@ SEED = 12345
 CACHED_MEASURES = ("imd", "income")
 
 
-def boundary_weights(con: Con, geography: str):
+def boundary_weights(con: Con, geography: str, *, libpysal: bool = True):
     """Queen-contiguity weights on every stored boundary of ``geography``, islands joined to
-    their nearest LSOA (:func:`inequality.metrics.hidden.queen_weights`): ``(w, attached)``."""
+    their nearest LSOA: ``(w, attached)``, ``w`` a ``libpysal.weights.W``
+    (:func:`inequality.metrics.hidden.queen_weights`) or, with ``libpysal=False``, the same
+    weights as :class:`inequality.metrics.hidden.SparseWeights` (what the build uses)."""
     import shapely
 
     geo = queries.geometries(con, geography, None, "full")
     if geo.empty:
         raise LookupError(f"no {geography} boundaries in the database")
     shapes = shapely.from_wkb([bytes(b) for b in geo["wkb"]])
-    return hm.queen_weights(shapes, geo["code"].tolist(), crs="EPSG:4326")
+    make = hm.queen_weights if libpysal else hm.queen_matrix
+    return make(shapes, geo["code"].tolist(), crs="EPSG:4326")
 
 
 def _lisa_input(con: Con, release: str, measure: str, n: int) -> tuple[pd.Series, str]:
@@ -69,9 +72,12 @@ def _lisa_frame(values: pd.Series, basis: str, w, permutations: int, seed: int
     to the LSOAs with a value), q-values over all of England, in ``w.id_order``."""
     missing = [c for c in w.id_order if c not in values.index]
     if missing:
-        from libpysal.weights import w_subset
         keep = [c for c in w.id_order if c in values.index]
-        w = w_subset(w, keep, silence_warnings=True)
+        if isinstance(w, hm.SparseWeights):
+            w = w.subset(keep)
+        else:
+            from libpysal.weights import w_subset
+            w = w_subset(w, keep, silence_warnings=True)
     out = hm.local_moran(values, w, permutations=permutations, seed=seed)
     out["q_value"] = hm.fdr_q_values(out["p_sim"])
     out.insert(0, "basis", basis)
@@ -144,16 +150,13 @@ def derive_spatial(con: Con, log: Callable[[str], None] | None = None,
             continue
         t = time.perf_counter()
         try:
-            w, attached = boundary_weights(con, geography)
+            w, attached = boundary_weights(con, geography, libpysal=False)
         except LookupError:
             log(f"lisa  {geography}: no boundaries, skipped")
             continue
-        codes = pd.Series(w.id_order)
-        size = codes.map(w.cardinalities)
-        pairs = pd.DataFrame({
-            "geography": geography,
-            "lsoa_code": codes.repeat(size.to_numpy()).to_numpy(),
-            "neighbour_code": [j for i in w.id_order for j in w.neighbors[i]]})
+        lsoa_code, neighbour_code = w.pairs()
+        pairs = pd.DataFrame({"geography": geography, "lsoa_code": lsoa_code,
+                              "neighbour_code": neighbour_code})
         pairs["attached"] = (pairs["lsoa_code"].isin(list(attached))
                              | pairs["neighbour_code"].isin(list(attached)))
         _insert(con, "lsoa_neighbour", pairs)

@@ -94,7 +94,8 @@ def _population_reason(info: dict, measure: str, subject: str | None = None) -> 
     rel, weight = info["release"], _weight(measure)
     label = REGISTRY[measure].short_label if measure in REGISTRY else measure
     headers = _population_headers(rel)
-    missing = [h for h in headers.values() if h in set(info["missing"])]
+    absent = set(info["missing"])
+    missing = [h for h in headers.values() if h in absent]
     if missing:
         detail = "missing population columns: " + ", ".join(repr(h) for h in missing)
     elif not headers:
