@@ -11,7 +11,8 @@ esda / engine and whether the results are identical. The floor is the permutatio
 alone (``esda.crand.vec_permutations``), which both must make. Then the build's LISAs of
 one boundary vintage as ``spatial.national_lisas`` runs them (one after another) against a
 forked process pool over the cores (the design the build had before the engine; kept here
-for comparison only).
+for comparison only), on libpysal's ``W`` and on the ``SparseWeights`` the build uses
+(``queen_matrix``; libpysal's ``W`` of the same neighbours is timed beside it).
 
     .venv/bin/python benchmarks/bench_lisa.py [DB]
 
@@ -73,7 +74,10 @@ def fresh_runs(fn, w, runs: int = 3) -> tuple[float, list[float]]:
     copies = []
     for _ in range(runs):
         c = copy.deepcopy(w)
-        c._reset()
+        if isinstance(c, hm.SparseWeights):
+            c.transform = "O"
+        else:
+            c._reset()
         copies.append(c)
 
     def once():
@@ -133,11 +137,19 @@ def vintage(con, geography: str, release: str) -> None:
     def weights():
         holder["w"] = hm.queen_weights(shapes, codes, crs="EPSG:4326")
 
+    def matrix():
+        holder["m"] = hm.queen_matrix(shapes, codes, crs="EPSG:4326")
+
     med, runs = median_time(weights, runs=3)
     w, attached = holder["w"]
     print(f"queen weights {geography}: median {med:.2f} s over 3 runs "
           f"({len(codes):,} LSOAs, {vertices:,} vertices, {len(attached)} island(s) "
           f"attached; runs {[round(x, 2) for x in runs]})")
+    med_m, runs = median_time(matrix, runs=3)
+    sw = holder["m"][0]
+    print(f"  the same as SparseWeights (queen_matrix, what the build uses): median "
+          f"{med_m:.2f} s (runs {[round(x, 2) for x in runs]}); libpysal's W costs "
+          f"{med / med_m:.1f}x")
     rel = queries.releases(con)
     lisa_runs, inputs = spatial.lisa_inputs(con, rel[rel["geography"] == geography],
                                        set(queries.measures(con)["measure"]))
@@ -146,16 +158,19 @@ def vintage(con, geography: str, release: str) -> None:
                  f"{release} imd")
     workers = os.cpu_count() or 1
     cases = {"national_lisas (one after another)":
-             lambda c: spatial.national_lisas(inputs, c),
+             (lambda c: spatial.national_lisas(inputs, c), w),
              f"forked pool of {workers} (former design)":
-             lambda c: pooled_lisas(inputs, c, workers)}
+             (lambda c: pooled_lisas(inputs, c, workers), w),
+             "national_lisas on SparseWeights (the build)":
+             (lambda c: spatial.national_lisas(inputs, c), sw)}
     meds = {}
-    for case, fn in cases.items():
-        meds[case], runs = fresh_runs(fn, w)
+    for case, (fn, weights_used) in cases.items():
+        meds[case], runs = fresh_runs(fn, weights_used)
         print(f"{len(inputs)} LISAs of {geography} ({', '.join(names)}), {case}: "
               f"median {meds[case]:.2f} s over 3 runs (runs {[round(x, 2) for x in runs]})")
-    serial, pooled = meds.values()
-    print(f"  pool / one after another: {pooled / serial:.2f}x")
+    serial, pooled, build = meds.values()
+    print(f"  pool / one after another: {pooled / serial:.2f}x; on SparseWeights / on "
+          f"libpysal's W: {build / serial:.2f}x")
     for measure in spatial.CACHED_MEASURES:
         med, runs = median_time(
             lambda m=measure: spatial.compute_national_lisa(con, release, m, w),
