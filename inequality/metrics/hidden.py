@@ -66,6 +66,7 @@ __all__ = [
     "ONS_PROFILES",
     "POCKET_DOMAINS",
     "QUADRANTS",
+    "SparseWeights",
     "deprived_outside_deprived_areas",
     "fdr_q_values",
     "global_moran",
@@ -74,7 +75,6 @@ __all__ = [
     "local_moran",
     "masked_pockets",
     "profile_shape",
-    "SparseWeights",
     "queen_matrix",
     "queen_pairs",
     "queen_weights",
@@ -385,11 +385,12 @@ class SparseWeights:
         return SparseWeights(self._binary[keep][:, keep], [self.id_order[k] for k in keep])
 
     def to_libpysal(self):
-        """The same weights as a ``libpysal.weights.W`` (binary, each area's neighbours
-        sorted by id)."""
+        """The same weights as a ``libpysal.weights.W``: binary, each area's neighbours
+        sorted by id, so that weights rebuilt from a stored neighbour list are identical
+        (and give bit-identical statistics)."""
         from libpysal import weights
 
-        first, then = self.pairs()
+        _ids, then = self.pairs()
         bounds = np.r_[0, np.cumsum(self.cardinalities())]
         neighbours = {c: then[bounds[k]:bounds[k + 1]].tolist()
                       for k, c in enumerate(self.id_order)}
