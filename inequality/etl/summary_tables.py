@@ -144,7 +144,7 @@ def weighted_frame(part: pd.DataFrame, measure: str, area_col: str) -> pd.DataFr
 def _summarise(frame: pd.DataFrame, n: int, wanted: list[str]) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=["area_code", "lsoa_count"])
-    return area_metrics.summarise_areas(frame.drop(columns="lsoa_code"), n=n, measures=wanted)
+    return area_metrics.summarise_areas(frame, n=n, measures=wanted)
 
 
 def _scales(parts: dict[str, pd.DataFrame], area_col: str, info: dict
@@ -184,8 +184,7 @@ def _scales(parts: dict[str, pd.DataFrame], area_col: str, info: dict
     if not wanted:
         out = pd.DataFrame({"area_code": pd.unique(frame["area_code"])})
     else:
-        out = area_metrics.summarise_areas(frame.drop(columns="lsoa_code"),
-                                           n=int(info["lsoa_count"]), measures=wanted)
+        out = area_metrics.summarise_areas(frame, n=int(info["lsoa_count"]), measures=wanted)
     for name in SCALES:
         if name not in out.columns:
             out[name] = np.nan

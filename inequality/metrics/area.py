@@ -583,13 +583,33 @@ def _ratio(num: np.ndarray, den: np.ndarray, bad: np.ndarray) -> np.ndarray:
     return out
 
 
+def _by_area_then_rank(codes: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """``np.lexsort((rank, codes))``: positions sorted by area code, then rank, ties in
+    their original order. National ranks are whole numbers up to 35,000 or so, and areas a
+    few hundred, so this is done as two stable sorts of 16-bit integers (numpy sorts them by
+    radix: 0.6 ms instead of 4.5 ms for a release's 33,755 LSOAs, a summary of every
+    authority making about 160 such sorts per build); the same order by definition of a
+    stable sort. Other ranks go to ``np.lexsort``.
+
+    >>> codes, rank = np.array([1, 0, 1, 0, 1]), np.array([3.0, 9.0, 1.0, 2.0, 3.0])
+    >>> _by_area_then_rank(codes, rank).tolist(), np.lexsort((rank, codes)).tolist()
+    ([3, 1, 2, 0, 4], [3, 1, 2, 0, 4])
+    """
+    small = np.iinfo(np.uint16).max
+    if (len(rank) and rank.min() >= 0 and rank.max() <= small and codes.min() >= 0
+            and codes.max() <= small and bool((rank == np.floor(rank)).all())):
+        by_rank = np.argsort(rank.astype(np.uint16), kind="stable")
+        return by_rank[np.argsort(codes[by_rank].astype(np.uint16), kind="stable")]
+    return np.lexsort((rank, codes))
+
+
 def _local_concentration_by_group(
     codes: np.ndarray, rank: np.ndarray, pop: np.ndarray, n: int, groups: int
 ) -> np.ndarray:
     """Vectorised :func:`local_concentration`: sort by (area, rank), cumulative population."""
     r = np.nan_to_num(rank, nan=float(n))
     p = np.nan_to_num(pop, nan=0.0)
-    order = np.lexsort((r, codes))
+    order = _by_area_then_rank(codes, r)
     c, r, p = codes[order], r[order], p[order]
     total = np.bincount(c, weights=p, minlength=groups)
     cum = np.cumsum(p)
@@ -757,9 +777,24 @@ def summarise_areas(
             total[bad] = np.nan
             out[m] = total
 
-    result = pd.DataFrame(out)
     for m in chosen:
-        result[f"rank_{m}"] = (
-            result[m].rank(method="min", ascending=False, na_option="keep").astype("Int64")
-        )
-    return result
+        out[f"rank_{m}"] = _rank_descending(out[m])
+    return pd.DataFrame(out)
+
+
+def _rank_descending(values: ArrayLike) -> pd.arrays.IntegerArray:
+    """Ranks with 1 = the highest value, tied values sharing the best of their ranks, a
+    missing value unranked: ``Series.rank(method="min", ascending=False,
+    na_option="keep").astype("Int64")``, as one sort and a binary search (a value's rank is
+    one more than the number of values above it) rather than pandas' ranking, which cost
+    a third of :func:`summarise_areas` for a few hundred areas.
+
+    >>> _rank_descending([5.0, 7.0, float("nan"), 5.0, 1.0]).tolist()
+    [2, 1, <NA>, 2, 4]
+    """
+    v = np.asarray(values, dtype=np.float64)
+    ok = ~np.isnan(v)
+    ranks = np.zeros(len(v), dtype=np.int64)
+    below = np.sort(-v[ok])
+    ranks[ok] = np.searchsorted(below, -v[ok], side="left") + 1
+    return pd.arrays.IntegerArray(ranks, ~ok)
