@@ -6,7 +6,6 @@ English Indices of Deprivation 2019 Technical Report (section 3.8, Appendix N).
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest
