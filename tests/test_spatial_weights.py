@@ -174,3 +174,41 @@ def test_a_lisa_on_sparse_weights_equals_one_on_libpysals(fixture_db):
         b = spatial._lisa_frame(given, basis, sw, spatial.PERMUTATIONS, spatial.SEED)
         pd.testing.assert_frame_equal(a, b, check_exact=True)
         assert a["p_sim"].nunique() > 1
+
+
+def test_weights_from_the_neighbour_table_are_the_boundaries_weights(fixture_db):
+    """The hidden page's national weights, rebuilt from the build's lsoa_neighbour table
+    (SparseWeights.from_pairs), are the queen weights of the boundaries; pairs listed one
+    way only are refused."""
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        for geography in ("lsoa11", "lsoa21"):
+            pairs = queries.neighbour_pairs(con, geography)
+            table = hidden.SparseWeights.from_pairs(pairs["lsoa_code"], pairs["neighbour_code"])
+            boundaries, _ = spatial.boundary_weights(con, geography, libpysal=False)
+            assert table.id_order == boundaries.id_order
+            assert_same_matrix(table.sparse, boundaries.sparse)
+    with pytest.raises(ValueError, match="both ways"):
+        hidden.SparseWeights.from_pairs(["a", "b"], ["b", "c"])
+
+
+def test_neighbours_without_the_table_are_the_tables(fixture_db, tmp_path):
+    """A database without the neighbour table (built before it): the hidden page's pairs
+    of an authority's LSOAs come from weights computed from the boundaries, and are the rows
+    the table would give."""
+    from inequality.services import hidden as service
+
+    copy = tmp_path / "old.duckdb"
+    copy.write_bytes(Path(fixture_db).read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        codes = con.execute("SELECT lsoa_code FROM lsoa WHERE geography = 'lsoa11' AND "
+                            "lad24_code = 'E06000017' ORDER BY 1").fetchall()
+        codes = [c for (c,) in codes][::2]  # half of Rutland: links leave the set
+        expected = queries.neighbour_pairs(con, "lsoa11", codes)
+        con.execute("DELETE FROM lsoa_neighbour")
+        service._MEMO.clear()
+        got = service._pairs(con, "lsoa11", codes)
+    key = ["lsoa_code", "neighbour_code"]
+    expected = expected[key + ["attached"]].sort_values(key).reset_index(drop=True)
+    got = got[key + ["attached"]].sort_values(key).reset_index(drop=True)
+    assert len(got) > len(codes) and not got["neighbour_code"].isin(codes).all()
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)

@@ -336,6 +336,30 @@ class SparseWeights:
         self._sparse = matrix
         self._transform = "O"
 
+    @classmethod
+    def from_pairs(cls, ids: Sequence[str], neighbour_ids: Sequence[str]) -> SparseWeights:
+        """Weights from their links (``ids[k]`` neighbours ``neighbour_ids[k]``, both ways
+        listed, as the build's ``lsoa_neighbour`` table holds them): ``id_order`` the areas
+        that have a link, sorted.
+
+        >>> SparseWeights.from_pairs(["b", "a", "c", "b"], ["a", "b", "b", "c"]).id_order
+        ['a', 'b', 'c']
+        """
+        from scipy import sparse
+
+        ids = np.asarray(ids, dtype=object)
+        neighbour_ids = np.asarray(neighbour_ids, dtype=object)
+        order, row = np.unique(ids, return_inverse=True)
+        col = np.searchsorted(order, neighbour_ids)
+        if len(neighbour_ids) and (
+                (col >= len(order)).any() or (order[np.minimum(col, len(order) - 1)]
+                                              != neighbour_ids).any()):
+            raise ValueError("every neighbour must have links of its own: the pairs should "
+                             "list each link both ways")
+        n = len(order)
+        binary = sparse.csr_matrix((np.ones(len(row)), (row, col)), shape=(n, n))
+        return cls(binary, order.tolist())
+
     @property
     def sparse(self):
         """The weights matrix under the current :attr:`transform` (scipy CSR; do not modify)."""

@@ -113,27 +113,24 @@ class Weights:
     """National queen-contiguity weights of one boundary vintage."""
 
     geography: str
-    w: object  # libpysal.weights.W, binary, neighbours sorted
+    w: hm.SparseWeights  # binary; libpysal's W of the same: w.to_libpysal()
     attached: dict[str, str]  # island -> the nearest LSOA it was joined to
     source: str  # "build" (lsoa_neighbour table) or "boundaries" (computed now)
 
 
 def _weights_from_boundaries(con: Con, geography: str) -> Weights:
-    w, attached = spatial.boundary_weights(con, geography)
+    w, attached = spatial.boundary_weights(con, geography, libpysal=False)
     return Weights(geography, w, attached, "boundaries")
 
 
 def _weights_from_table(pairs: pd.DataFrame, geography: str) -> Weights:
-    from libpysal import weights
-
-    grouped = pairs.groupby("lsoa_code", sort=True)["neighbour_code"].apply(list)
-    neighbours = {code: sorted(nb) for code, nb in grouped.items()}
+    w = hm.SparseWeights.from_pairs(pairs["lsoa_code"].to_numpy(),
+                                    pairs["neighbour_code"].to_numpy())
     attached_rows = pairs[pairs["attached"]]
     # an island's row lists exactly its one attached neighbour
     counts = pairs.groupby("lsoa_code").size()
     attached = {r.lsoa_code: r.neighbour_code for r in attached_rows.itertuples()
                 if counts[r.lsoa_code] == 1}
-    w = weights.W(neighbours, id_order=sorted(neighbours), silence_warnings=True)
     return Weights(geography, w, attached, "build")
 
 
@@ -504,9 +501,12 @@ def _pairs(con: Con, geography: str, codes: list[str]) -> pd.DataFrame | None:
         weights = national_weights(con, geography)
     except LookupError:
         return None
-    rows = [(i, j, i in weights.attached or j in weights.attached)
-            for i in codes if i in weights.w.neighbors for j in weights.w.neighbors[i]]
-    return pd.DataFrame(rows, columns=["lsoa_code", "neighbour_code", "attached"])
+    lsoa, neighbour = weights.w.pairs()
+    pairs = pd.DataFrame({"lsoa_code": lsoa, "neighbour_code": neighbour})
+    pairs = pairs[pairs["lsoa_code"].isin(codes)].reset_index(drop=True)
+    pairs["attached"] = (pairs["lsoa_code"].isin(list(weights.attached))
+                         | pairs["neighbour_code"].isin(list(weights.attached)))
+    return pairs
 
 
 def _profile(con: Con, frame: pd.DataFrame, info: dict, labels: dict, notes: list[str],
@@ -558,7 +558,9 @@ def _profile(con: Con, frame: pd.DataFrame, info: dict, labels: dict, notes: lis
     codes = frame["lsoa_code"].tolist()
     inside = pairs[pairs["neighbour_code"].isin(codes) & ~pairs["attached"]]
     from libpysal import weights as lw
-    nb = {c: sorted(inside.loc[inside["lsoa_code"] == c, "neighbour_code"]) for c in codes}
+    lists = (inside.sort_values(["lsoa_code", "neighbour_code"])
+             .groupby("lsoa_code", sort=False)["neighbour_code"].agg(list))
+    nb = {c: lists.get(c, []) for c in codes}
     w = lw.W(nb, id_order=codes, silence_warnings=True)
     if _complete(frame, f"{measure}_score"):
         y, basis = frame.set_index("lsoa_code")[f"{measure}_score"].astype(float), "score"
