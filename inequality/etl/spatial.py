@@ -54,6 +54,20 @@ def boundary_weights(con: Con, geography: str, *, libpysal: bool = True):
     return make(shapes, geo["code"].tolist(), crs="EPSG:4326")
 
 
+def neighbour_pairs(w, attached: dict[str, str], codes=None) -> pd.DataFrame:
+    """The links of :class:`inequality.metrics.hidden.SparseWeights` ``w`` as the
+    ``lsoa_neighbour`` table holds them: ``lsoa_code, neighbour_code, attached`` (the link
+    joins an island to its nearest LSOA, ``attached`` of :func:`boundary_weights`), both
+    ways, each LSOA's neighbours sorted; only the LSOAs ``codes`` when given."""
+    lsoa_code, neighbour_code = w.pairs()
+    pairs = pd.DataFrame({"lsoa_code": lsoa_code, "neighbour_code": neighbour_code})
+    if codes is not None:
+        pairs = pairs[pairs["lsoa_code"].isin(list(codes))].reset_index(drop=True)
+    pairs["attached"] = (pairs["lsoa_code"].isin(list(attached))
+                         | pairs["neighbour_code"].isin(list(attached)))
+    return pairs
+
+
 def _lisa_input(con: Con, release: str, measure: str, n: int) -> tuple[pd.Series, str]:
     """National values tested for ``measure`` (higher = more deprived) and their basis."""
     ranks = queries.national_ranks(con, release, measure)
@@ -154,11 +168,8 @@ def derive_spatial(con: Con, log: Callable[[str], None] | None = None,
         except LookupError:
             log(f"lisa  {geography}: no boundaries, skipped")
             continue
-        lsoa_code, neighbour_code = w.pairs()
-        pairs = pd.DataFrame({"geography": geography, "lsoa_code": lsoa_code,
-                              "neighbour_code": neighbour_code})
-        pairs["attached"] = (pairs["lsoa_code"].isin(list(attached))
-                             | pairs["neighbour_code"].isin(list(attached)))
+        pairs = neighbour_pairs(w, attached)
+        pairs.insert(0, "geography", geography)
         _insert(con, "lsoa_neighbour", pairs)
         log(f"lisa  {geography}: queen neighbours of {w.n:,} LSOAs, "
             f"{len(attached)} island(s) attached ({time.perf_counter() - t:.1f}s)")

@@ -501,12 +501,7 @@ def _pairs(con: Con, geography: str, codes: list[str]) -> pd.DataFrame | None:
         weights = national_weights(con, geography)
     except LookupError:
         return None
-    lsoa, neighbour = weights.w.pairs()
-    pairs = pd.DataFrame({"lsoa_code": lsoa, "neighbour_code": neighbour})
-    pairs = pairs[pairs["lsoa_code"].isin(codes)].reset_index(drop=True)
-    pairs["attached"] = (pairs["lsoa_code"].isin(list(weights.attached))
-                         | pairs["neighbour_code"].isin(list(weights.attached)))
-    return pairs
+    return spatial.neighbour_pairs(weights.w, weights.attached, codes)
 
 
 def _profile(con: Con, frame: pd.DataFrame, info: dict, labels: dict, notes: list[str],
