@@ -192,9 +192,9 @@ def test_weights_from_the_neighbour_table_are_the_boundaries_weights(fixture_db)
 
 
 def test_neighbours_without_the_table_are_the_tables(fixture_db, tmp_path):
-    """A database without the neighbour table (built before it): the hidden page's pairs
-    of an authority's LSOAs come from weights computed from the boundaries, and are the rows
-    the table would give."""
+    """A database whose neighbour table holds nothing (or that has none, built before it):
+    the hidden page's pairs of an authority's LSOAs come from weights computed from the
+    boundaries, and are the rows the table would give."""
     from inequality.services import hidden as service
 
     copy = tmp_path / "old.duckdb"
