@@ -101,7 +101,8 @@ def _lisa_frame(values: pd.Series, basis: str, w, permutations: int, seed: int
 def compute_national_lisa(con: Con, release: str, measure: str, w, *,
                           permutations: int = PERMUTATIONS, seed: int = SEED) -> pd.DataFrame:
     """Local Moran's I of every LSOA of England for one release and measure on the national
-    weights ``w`` (a ``libpysal`` W of the release's vintage; no cache).
+    weights ``w`` (a ``libpysal`` W or :class:`inequality.metrics.hidden.SparseWeights` of the
+    release's vintage; no cache).
 
     Returns ``lsoa_code, basis, value, neighbour_mean, local_i, quadrant, p_sim, q_value``
     (q over all of England), in LSOA-code order.
