@@ -350,12 +350,10 @@ class SparseWeights:
         ids = np.asarray(ids, dtype=object)
         neighbour_ids = np.asarray(neighbour_ids, dtype=object)
         order, row = np.unique(ids, return_inverse=True)
-        col = np.searchsorted(order, neighbour_ids)
-        if len(neighbour_ids) and (
-                (col >= len(order)).any() or (order[np.minimum(col, len(order) - 1)]
-                                              != neighbour_ids).any()):
+        if not np.isin(neighbour_ids, order).all():
             raise ValueError("every neighbour must have links of its own: the pairs should "
                              "list each link both ways")
+        col = np.searchsorted(order, neighbour_ids)
         n = len(order)
         binary = sparse.csr_matrix((np.ones(len(row)), (row, col)), shape=(n, n))
         return cls(binary, order.tolist())
