@@ -29,11 +29,9 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import duckdb
-import pandas as pd
-import pyarrow as pa
 
 from .. import config
-from ..db import SCHEMA_VERSION  # bump it in inequality/db.py, beside the damage check
+from ..db import SCHEMA_VERSION, insert_frame  # bump SCHEMA_VERSION in db.py, by the damage check
 from ..db import problem as db_problem
 from . import derive, fetch
 from .readers import READERS, ReaderError
@@ -59,16 +57,6 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    cols = ", ".join(frame.columns)
-    # Through Arrow: far faster than a pandas scan for the WKB (bytes) columns.
-    con.register("_frame", pa.Table.from_pandas(frame, preserve_index=False))
-    try:
-        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _frame")
-    finally:
-        con.unregister("_frame")
-
-
 # --- loaders: each replaces the rows its source owns --------------------------------------
 
 def _load_iod(con, source: Source, path: Path) -> tuple[int, list[str]]:
@@ -76,9 +64,9 @@ def _load_iod(con, source: Source, path: Path) -> tuple[int, list[str]]:
     rel = data.release
     for table in ("deprivation", "population", "iod_lsoa", "release"):
         con.execute(f"DELETE FROM {table} WHERE release = ?", [rel])
-    _insert(con, "deprivation", data.deprivation)
-    _insert(con, "population", data.population)
-    _insert(con, "iod_lsoa", data.areas)
+    insert_frame(con, "deprivation", data.deprivation)
+    insert_frame(con, "population", data.population)
+    insert_frame(con, "iod_lsoa", data.areas)
     meta = RELEASES[rel]
     con.execute("INSERT INTO release VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [rel, meta.year, meta.geography, meta.lad, source.id, data.rows,
@@ -90,7 +78,7 @@ def _load_boundary(con, source: Source, path: Path) -> tuple[int, list[str], lis
     frame, missing = READERS["boundary"](source, path)
     notes = list(frame.attrs.get("notes", []))  # geometries repaired, for the load log
     con.execute("DELETE FROM boundary WHERE geography = ?", [source.geography])
-    _insert(con, "boundary", frame.assign(geography=source.geography))
+    insert_frame(con, "boundary", frame.assign(geography=source.geography))
     return len(frame), missing, notes
 
 
@@ -98,9 +86,9 @@ def _load_lsoa_lookup(con, source: Source, path: Path) -> tuple[int, list[str]]:
     frame, missing = READERS["lsoa_lookup"](source, path)
     a, b = source.options["from"], source.options["to"]
     con.execute("DELETE FROM lsoa_change WHERE from_geography = ?", [a])
-    _insert(con, "lsoa_change", frame.reindex(columns=["from_code", "from_name", "to_code",
-                                                       "to_name", "chgind"])
-            .assign(from_geography=a, to_geography=b))
+    insert_frame(con, "lsoa_change",
+                 frame.reindex(columns=["from_code", "from_name", "to_code", "to_name", "chgind"])
+                 .assign(from_geography=a, to_geography=b))
     return len(frame), missing
 
 
@@ -117,40 +105,37 @@ def _load_area_lookup(con, source: Source, path: Path) -> tuple[int, list[str]]:
             "lad_code", "lad_vintage", "lad24_code", "lad24_name"]
     frame = frame.reindex(columns=cols).assign(geography=geo)
     con.execute("DELETE FROM area_lookup WHERE geography = ?", [geo])
-    _insert(con, "area_lookup", frame)
+    insert_frame(con, "area_lookup", frame)
     return len(frame), missing
 
 
 def _load_lad_region(con, source: Source, path: Path) -> tuple[int, list[str]]:
     frame, missing = READERS["lad_region"](source, path)
     con.execute("DELETE FROM lad")
-    _insert(con, "lad", frame)
+    insert_frame(con, "lad", frame)
     return len(frame), missing
 
 
 def _load_ruc(con, source: Source, path: Path) -> tuple[int, list[str]]:
     frame, missing = READERS[source.kind](source, path)
     con.execute("DELETE FROM rural_urban WHERE geography = ?", [source.geography])
-    _insert(con, "rural_urban", frame)
+    insert_frame(con, "rural_urban", frame)
     return len(frame), missing
 
 
 def _load_health(con, source: Source, path: Path) -> tuple[int, list[str]]:
     frame, missing = READERS["health"](source, path)
     con.execute("DELETE FROM health_indicator WHERE source_id = ?", [source.id])
-    _insert(con, "health_indicator", frame.assign(source_id=source.id))
+    insert_frame(con, "health_indicator", frame.assign(source_id=source.id))
     return len(frame), missing
 
 
 def _load_postcode(con, source: Source, path: Path) -> tuple[int, list[str]]:
     frame, missing = READERS["postcode"](source, path)
     con.execute("DELETE FROM postcode")
-    con.register("_frame", pa.Table.from_pandas(frame, preserve_index=False))
-    try:  # in the file's order (NSPL is sorted by postcode): a point lookup reads one row group
-        con.execute("INSERT INTO postcode SELECT postcode, lsoa21_code, lad24_code, ward_code, "
-                    "country_code, terminated FROM _frame")
-    finally:
-        con.unregister("_frame")
+    # in the file's order (NSPL is sorted by postcode): a point lookup reads one row group
+    insert_frame(con, "postcode", frame[["postcode", "lsoa21_code", "lad24_code", "ward_code",
+                                         "country_code", "terminated"]])
     return int((frame["country_code"] == "E92000001").sum()), missing
 
 
@@ -158,7 +143,7 @@ def _load_msoa_names(con, source: Source, path: Path) -> tuple[int, list[str]]:
     frame, missing = READERS["msoa_names"](source, path)
     geo = source.geography
     con.execute("DELETE FROM msoa_names WHERE geography = ?", [geo])
-    _insert(con, "msoa_names", frame.assign(geography=geo))
+    insert_frame(con, "msoa_names", frame.assign(geography=geo))
     return len(frame), missing
 
 

@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 
 from .. import queries
-from ..db import check_key
+from ..db import check_key, insert_frame
 from ..geography import BOUNDARY_GEOGRAPHIES
 from ..metrics import hidden as hm
 
@@ -171,15 +171,15 @@ def derive_spatial(con: Con, log: Callable[[str], None] | None = None,
             continue
         pairs = neighbour_pairs(w, attached)
         pairs.insert(0, "geography", geography)
-        _insert(con, "lsoa_neighbour", pairs)
+        insert_frame(con, "lsoa_neighbour", pairs)
         log(f"lisa  {geography}: queen neighbours of {w.n:,} LSOAs, "
             f"{len(attached)} island(s) attached ({time.perf_counter() - t:.1f}s)")
         t = time.perf_counter()
         runs, inputs = lisa_inputs(con, on_geo, held)
         frames = national_lisas(inputs, w)
         for (release, measure), frame in zip(runs, frames):
-            _insert(con, "lisa", frame.assign(release=release, measure=measure,
-                                              permutations=PERMUTATIONS, seed=SEED))
+            insert_frame(con, "lisa", frame.assign(release=release, measure=measure,
+                                                   permutations=PERMUTATIONS, seed=SEED))
         log(f"lisa  {geography}: {', '.join(f'{r} {m}' for r, m in runs)}: "
             f"{w.n:,} LSOAs, {PERMUTATIONS} permutations ({time.perf_counter() - t:.1f}s)")
     check_key(con, "lsoa_neighbour", ("geography", "lsoa_code", "neighbour_code"))
@@ -198,12 +198,3 @@ def _ensure_tables(con: Con) -> None:
             if body.startswith((f"CREATE TABLE {table} ", f"COMMENT ON TABLE {table} ",
                                 f"COMMENT ON COLUMN {table}.")):
                 con.execute(body)
-
-
-def _insert(con: Con, table: str, frame: pd.DataFrame) -> None:
-    cols = ", ".join(frame.columns)
-    con.register("_spatial_frame", frame)
-    try:
-        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _spatial_frame")
-    finally:
-        con.unregister("_spatial_frame")
