@@ -1,8 +1,11 @@
 """Deprivation in England: the Streamlit app.
 
-Start it with ``python dashboard.py [streamlit options]`` (what ``make run`` does), or
-``streamlit run dashboard.py``. Page config and navigation only; the pages live in ``pages/``
-and share :mod:`inequality.app`. The database path comes from ``INEQUALITY_DB``.
+Start it with ``python dashboard.py [streamlit options]`` (what ``make run`` does: an
+``st.App`` with the route of the large map layers, :mod:`inequality.app.served`), or
+``streamlit run dashboard.py`` (the same pages; the large layers travel inside the deck
+JSON, so the England map draws about half a second later). Page config and navigation
+only; the pages live in ``pages/`` and share :mod:`inequality.app`. The database path
+comes from ``INEQUALITY_DB``.
 """
 
 import sys
@@ -45,12 +48,15 @@ if __name__ == "__main__" and not runtime.exists():
     # routing off from the first request, so a shared link to a page opens that page even
     # on a freshly started server (with `streamlit run`, the first visitor's deep link gets
     # "Page not found" because st.navigation has not run yet: streamlit/streamlit#9992).
+    # It is served as an st.App with the route of the large map layers (inequality.app.served:
+    # the England map is fetched by deck.gl instead of parsed inside Streamlit's message).
     from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.web import cli
+
+    from inequality.app import served
 
     _preload()
     PagesManager.uses_pages_directory = False
-    sys.exit(cli.main(["run", __file__, *sys.argv[1:]]))
+    sys.exit(served.run(__file__, sys.argv[1:]))
 
 widgets.fast_charts()
 # An emoji favicon is drawn locally; a :material/...: one would be fetched from Google.

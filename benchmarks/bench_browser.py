@@ -18,7 +18,8 @@ showing its text. "Complete": the last WebGL draw call before the page has drawn
 ``QUIET`` seconds, i.e. every layer loaded and drawn (the app draws the fill first and its
 lines from data loaded after it; the naive page draws everything in its first frame).
 ``payload``: the deck JSON Streamlit sends (``deck.to_json()`` length, computed in this
-process with the same functions the pages call).
+process with the same functions the pages call), and the layers the app serves from its own
+route instead (``inequality.app.served``; deck.gl fetches them).
 
     python benchmarks/bench_browser.py [--db PATH] [--runs 5] [--releases iod2019 iod2025]
         [--naive-england] [--shots DIR]
@@ -179,27 +180,34 @@ def cases(releases: list[str], naive_england: bool, ports: dict[str, int]) -> li
     return out
 
 
-def payloads(db: Path, todo: list[tuple]) -> dict[str, int]:
-    """Length of the deck JSON each case sends (same functions as the pages, no cache)."""
+def payloads(db: Path, todo: list[tuple]) -> tuple[dict[str, int], dict[str, tuple]]:
+    """Length of the deck JSON each case sends (same functions as the pages, no cache), and
+    of the layers the app serves by URL instead (``inequality.app.served``: the England
+    map's fill), as ``(characters, gzipped bytes sent)``."""
     sys.path.insert(0, str(ROOT / "benchmarks" / "floors"))
     os.environ["INEQUALITY_DB"] = str(db)
     import logging
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     import naive_map
 
+    from inequality.app import served
     from inequality.db import connect
     from inequality.present import maps
     from inequality.services.maps import map_data
 
-    out = {}
+    served.routes()  # as in the app's server: large layers are published, not inline
+    out, fetched = {}, {}
     with connect(db) as con:
         for label, _, _, rel, name, kind in todo:
             if kind == "map":
                 m = maps.choropleth(map_data(con, rel, AREAS[name], "imd", "decile"))
-                out[label] = len(maps.deck(m).to_json())
+                deck = maps.deck(m, publish=served.publish)
+                out[label] = len(deck.to_json())
+                if deck._keep:
+                    fetched[label] = (deck._keep[0].size, len(deck._keep[0].body))
             elif kind == "naive":
                 out[label] = len(naive_map.make_deck(AREAS[name], rel).to_json())
-    return out
+    return out, fetched
 
 
 def screenshots(driver, todo: list[tuple], shots: Path) -> None:
@@ -270,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             driver.quit()
         for server in servers:
             server.stop()
-    sizes = payloads(args.db, todo)
+    sizes, fetched = payloads(args.db, todo)
     med = {k: statistics.median(v) for k, v in times.items()}
     blank = med["blank page"]
     header = (f"{'case':<24} {'median s':>9} {'min s':>7} {'max s':>7} {'x blank':>8} "
@@ -281,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
           "median time the deck's canvas appeared (work before it is the page's elements, "
           "after it the deck's first frame); complete = median time of the last draw before "
           f"{QUIET:.0f} s without one (every layer loaded and drawn), and its ratio to naive "
-          f"Coventry's\n{header}\n"
+          "Coventry's; payload = the deck JSON in Streamlit's message (+ the layers deck.gl "
+          f"fetches from the app's layer route, MB of JSON / MB sent gzipped)\n{header}\n"
           + "-" * len(header))
     for label, _, _, rel, name, kind in todo:
         naive = med.get(f"naive Coventry {rel}")
@@ -294,9 +303,11 @@ def main(argv: list[str] | None = None) -> int:
             done = f" {statistics.median(complete[label]):>11.2f}" + (
                 f" {statistics.median(complete[label]) / statistics.median(naive_done):>8.2f}"
                 if naive_done else "")
+        extra = (f"   + {fetched[label][0] / 1e6:.2f} / {fetched[label][1] / 1e6:.2f} MB "
+                 "fetched" if label in fetched else "")
         print(f"{label:<24} {med[label]:>9.2f} {min(times[label]):>7.2f} "
               f"{max(times[label]):>7.2f} {med[label] / blank:>8.2f} {ratio} {size} {shown}"
-              f"{done}")
+              f"{done}{extra}")
     return 0
 
 

@@ -58,9 +58,13 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:
 def app_url(fixture_db, tmp_path):
     """The dashboard started as `make run` starts it (``python dashboard.py``), on a free port,
     on the fixture database."""
+    yield from _serve(fixture_db, tmp_path)
+
+
+def _serve(db: Path, tmp_path: Path):
     port = _free_port()
     log = tmp_path / "streamlit.log"
-    env = {**os.environ, "INEQUALITY_DB": str(fixture_db), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "INEQUALITY_DB": str(db), "PYTHONPATH": str(ROOT)}
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "dashboard.py",
@@ -170,6 +174,45 @@ def test_map_page_draws_polygons(app_url, browser):
         "return performance.getEntriesByType('resource').map(e => new URL(e.name).host)")
     outside = {h for h in hosts if h and not h.startswith(("127.0.0.1", "localhost"))}
     assert not outside, f"the page fetched from {sorted(outside)}"
+
+
+def test_the_england_map_draws_its_fill_from_the_apps_layer_route(mirror_db, tmp_path,
+                                                                   browser):
+    """England's 33,755 LSOAs (4.4 MB of rows) are not inside Streamlit's message: deck.gl
+    fetches them from the app's own route (inequality.app.served) and draws them."""
+    import json
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    for url in _serve(mirror_db, tmp_path):
+        browser.get(f"{url}/lsoa-map?area=E92000001&release=iod2019&measure=imd"
+                    "&value=decile")
+        wait = WebDriverWait(browser, DRAW_TIMEOUT, poll_frequency=0.5)
+        canvas = wait.until(lambda d: d.find_elements(
+            By.CSS_SELECTOR, "[data-testid='stDeckGlJsonChart'] canvas#deckgl-overlay"))[0]
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", canvas)
+        counts = {}
+
+        def drawn(_driver) -> bool:
+            counts["now"] = _coloured_pixels(canvas.screenshot_as_png)
+            coloured, total, colours = counts["now"]
+            return coloured > 0.15 * total and colours >= 8
+
+        try:
+            wait.until(drawn)
+        finally:
+            ARTIFACTS.mkdir(exist_ok=True)
+            (ARTIFACTS / "map_england_canvas.png").write_bytes(canvas.screenshot_as_png)
+        fetched = browser.execute_script(
+            "return performance.getEntriesByType('resource').map(e => e.name)"
+            ".filter(n => n.includes('/api/layer/'))")
+        assert len(fetched) == 1, fetched
+        with urllib.request.urlopen(fetched[0], timeout=30) as r:
+            rows = json.loads(r.read())
+        # One row per polygon part of the 32,844 LSOAs of 2011 (IoD 2019's geography).
+        assert len({row["k"] for row in rows}) == 32_844
+        assert {row["c"] for row in rows} == set(range(10))
 
 
 def _outline_pixels(png: bytes) -> int:

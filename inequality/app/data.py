@@ -22,6 +22,7 @@ from ..services import custom_areas, health, hidden, places, postcodes, summarie
 from ..services import neighbourhood as neighbourhood_service
 from ..services import exports as export_service
 from ..services import maps as map_service
+from . import served
 from .cache import cached, cached_resource, cursor
 
 # --- releases, measures, areas ---------------------------------------------------------------
@@ -162,12 +163,12 @@ def _deck(con, release, area_code, measure, kind, msoa, basemap, focus, focus_ge
           zoom_by):
     m = choropleth(release, area_code, measure, kind, msoa)
     if not focus:
-        return maps.deck(m, basemap=basemap, zoom_by=zoom_by)
+        return maps.deck(m, basemap=basemap, zoom_by=zoom_by, publish=served.publish)
     geography = BOUNDARY_GEOGRAPHY[release_geography(release)]
     codes = queries.translate_lsoas(con, list(focus), focus_geography, geography)
     outline, _ = maps.selection_outline(m, codes)
     return maps.deck(m, basemap=basemap, selection=outline, view=maps.focus_view(m, codes),
-                     zoom_by=zoom_by)
+                     zoom_by=zoom_by, publish=served.publish)
 
 
 _deck_cached = cached_resource(_deck)
@@ -192,7 +193,8 @@ def selection_release(geography: str) -> str | None:
 def _selection_deck(con, release: str, lad_code: str, area_codes: tuple[str, ...]):
     m = choropleth(release, lad_code, "imd", "decile", False)
     outline, on_map = maps.selection_outline(m, area_codes)
-    return maps.deck(m, height=520, selection=outline), m.legend, on_map
+    return (maps.deck(m, height=520, selection=outline, publish=served.publish), m.legend,
+            on_map)
 
 
 _selection_deck_cached = cached_resource(_selection_deck)

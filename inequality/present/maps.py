@@ -27,6 +27,7 @@ import html
 import json
 import math
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -636,9 +637,11 @@ class CompactDeck(pdk.Deck):
     """A :class:`pydeck.Deck` whose JSON is compact, carries GeoJSON text verbatim and is
     computed once (Streamlit calls ``to_json`` on every render)."""
 
-    def __init__(self, *args, raw: dict[str, str] | None = None, **kwargs):
+    def __init__(self, *args, raw: dict[str, str] | None = None, keep: tuple = (),
+                 **kwargs):
         super().__init__(*args, **kwargs)
         self._raw = raw or {}
+        self._keep = keep  # what serves the layers given by URL (see deck's ``publish``)
         self._json: str | None = None
 
     def to_json(self) -> str:
@@ -653,8 +656,8 @@ class CompactDeck(pdk.Deck):
 def _serialise(o):
     out = default_serialize(o)
     if isinstance(out, dict):
-        out.pop("_raw", None)
-        out.pop("_json", None)
+        for private in ("_raw", "_json", "_keep"):
+            out.pop(private, None)
     return out
 
 
@@ -689,7 +692,7 @@ def focus_view(m: Choropleth, codes, height: int = 560) -> pdk.ViewState | None:
 
 def deck(m: Choropleth, *, basemap: bool = False, height: int = 560,
          selection: str | None = None, view: pdk.ViewState | None = None,
-         zoom_by: float = 0) -> CompactDeck:
+         zoom_by: float = 0, publish: Callable[[str], object] | None = None) -> CompactDeck:
     """The pydeck deck for a :class:`Choropleth`.
 
     Without ``basemap`` no tiles or styles are requested at all: the LSOAs, the area outline
@@ -698,8 +701,15 @@ def deck(m: Choropleth, *, basemap: bool = False, height: int = 560,
     :func:`selection_outline`) is drawn as a thick orange line (layer id ``custom-area``);
     ``view`` (see :func:`focus_view`) replaces the view that fits the whole area, and
     ``zoom_by`` zooms it in (positive) or out (the page's zoom buttons).
+
+    ``publish`` (the app's :func:`inequality.app.served.publish`) may take the fill's JSON
+    and return an object whose ``url`` the browser fetches it from (or None: the fill stays
+    inline); the deck keeps that object for as long as it lives.
     """
     raw = {"__LSOAS__": m.rows}
+    served = publish(m.rows) if publish else None
+    if served is not None:  # fetched and parsed by deck.gl, not inside Streamlit's message
+        raw = {"__LSOAS__": json.dumps(served.url)}
     colour = palette_expression(m.palette) if m.palette else "c"  # England: palette index
     fill = pdk.Layer("PolygonLayer", data="__LSOAS__", id="lsoas", pickable=True,
                      stroked=False, filled=True, opacity=0.9, get_polygon="p",
@@ -739,7 +749,8 @@ def deck(m: Choropleth, *, basemap: bool = False, height: int = 560,
         view = pdk.ViewState(latitude=view.latitude, longitude=view.longitude,
                              zoom=view.zoom + zoom_by, pitch=0, bearing=0)
     return CompactDeck(layers=layers, initial_view_state=view, tooltip=tooltip,
-                       height=height, raw=raw, views=map_views(), **basemap_options(basemap))
+                       height=height, raw=raw, keep=(served,) if served else (),
+                       views=map_views(), **basemap_options(basemap))
 
 
 def _borders(rings: str, decimals: int, origin: tuple[float, float], opacity: float,
