@@ -84,7 +84,8 @@ def map_hint(chart) -> str:
     """How to read the map, for what it shows (``chart``: a
     :class:`~inequality.present.maps.Choropleth`)."""
     if chart.level == "overview":
-        return "Hover a neighbourhood for its name, code and value; zoom with the mouse wheel."
+        return ("Hover a neighbourhood for its name, code and value; zoom in, or pick an "
+                "authority or region, to see small neighbourhoods.")
     return ("Hover a neighbourhood for its name, code, value and the decile of every domain. "
             "Black line: the area's boundary." + (" Grey lines: MSOAs." if chart.msoa else ""))
 
