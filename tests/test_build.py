@@ -78,8 +78,25 @@ def test_rerun_of_unchanged_build_does_nothing(built, tmp_path):
 
 
 def test_force_rebuilds(built, tmp_path):
-    report = build_fixture_db(built, tmp_path / "raw", force=True)
+    import gc
+
+    collecting = []  # the cyclic collector, as each derived step finishes
+    report = build_fixture_db(built, tmp_path / "raw", force=True,
+                              log=lambda m: m.startswith("derive ") and collecting.append(
+                                  gc.isenabled()))
     assert report.changed and len(report.loaded) == len(fixture_sources())
+    assert collecting and not any(collecting)  # paused while the database is written
+    assert gc.isenabled()  # and on again after
+
+
+def test_the_cyclic_collector_is_on_again_after_a_failed_build(built, tmp_path):
+    import gc
+
+    mirror = damaged_mirror(tmp_path, "iod2019_lsoa11", lambda p: p.write_text("x"))
+    with pytest.raises(BuildError):
+        build(built, mirror=mirror, raw_dir=tmp_path / "raw2", sources=fixture_sources(),
+              force=True, log=lambda _m: None)
+    assert gc.isenabled()
 
 
 def fails_and_keeps_the_database(built, tmp_path, source_id, damage, match) -> None:

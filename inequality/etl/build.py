@@ -18,6 +18,8 @@ the build with a message naming the folder, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import shutil
 import sys
@@ -432,8 +434,9 @@ def build(db: Path | None = None, *, mirror: Path | None = None, raw_dir: Path |
     _remove(tmp)
     try:
         try:
-            _write_database(tmp, db, selected, catalogue, fetched, skipped, update, mirror,
-                            report, log, reuse_from=reuse_from, recompute=force)
+            with _without_cyclic_gc():
+                _write_database(tmp, db, selected, catalogue, fetched, skipped, update,
+                                mirror, report, log, reuse_from=reuse_from, recompute=force)
             os.replace(tmp, db)
         except (OSError, duckdb.Error) as exc:
             reason = fetch.describe_write_error(exc, db.parent)
@@ -447,6 +450,26 @@ def build(db: Path | None = None, *, mirror: Path | None = None, raw_dir: Path |
     report.seconds = time.perf_counter() - t0
     log(f"built {db} in {report.seconds:.1f}s")
     return report
+
+
+@contextlib.contextmanager
+def _without_cyclic_gc():
+    """Python's cyclic garbage collector paused while the new database is written (reference
+    counting still frees every object as soon as it is unused; only reference cycles wait).
+
+    The build allocates millions of short-lived objects (rows of the summaries, shapes,
+    frames) on a heap of pandas, pyarrow and shapely objects, so the collector's full passes
+    (each holding the interpreter lock that the loaders' and derived steps' threads share)
+    were about a second of a from-scratch mirror build: 18.3 s -> 17.4 s with it paused
+    (median of 6, alternating), peak memory unchanged (1.56 / 1.58 GB). The collector is
+    switched back on (if it was on) however the build ends."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _write_database(tmp: Path, db: Path, selected: list[Source], catalogue: list[Source],
