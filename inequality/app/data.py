@@ -193,8 +193,7 @@ def selection_release(geography: str) -> str | None:
 def _selection_deck(con, release: str, lad_code: str, area_codes: tuple[str, ...]):
     m = choropleth(release, lad_code, "imd", "decile", False)
     outline, on_map = maps.selection_outline(m, area_codes)
-    return (maps.deck(m, height=520, selection=outline, publish=served.publish), m.legend,
-            on_map)
+    return maps.deck(m, height=520, selection=outline), m.legend, on_map
 
 
 _selection_deck_cached = cached_resource(_selection_deck)

@@ -15,7 +15,9 @@ How it works:
   mounted (:func:`run`); the route answers ``GET .../api/layer/<key>.json`` from memory,
   gzip-compressed once when the layer is published, ``Cache-Control: immutable`` (the key is
   the SHA-256 of the text, so a URL always means the same bytes).
-* :func:`publish` is what :func:`inequality.present.maps.deck` is given: for a layer text of
+* :func:`publish` is what the map page's decks are built with (the ``publish`` of
+  :func:`inequality.present.maps.deck`; the briefing's click-to-pick authority map stays
+  inline, as its selection was tested): for a layer text of
   at least :data:`SERVE_ABOVE` characters it returns a :class:`Served` (its ``url``), which
   the deck keeps; the route holds a layer for as long as some deck holds its ``Served``
   (a weak reference), so a cached deck's layer is always there and an evicted one's is freed.
@@ -62,11 +64,6 @@ class Served:
 
     def __repr__(self) -> str:
         return f"Served({self.url!r}, {self.size:,} bytes, {len(self.body):,} gzipped)"
-
-
-def mounted() -> bool:
-    """Whether this process's server answers the layer route (:func:`routes` was mounted)."""
-    return _STATE["mounted"]
 
 
 def publish(text: str) -> Served | None:
