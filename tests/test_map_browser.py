@@ -122,6 +122,37 @@ def _coloured_pixels(png: bytes) -> tuple[int, int, int]:
     return coloured, len(pixels), len(seen)
 
 
+def _deck_canvas(wait):
+    """The map's deck.gl canvas, once the page shows it."""
+    from selenium.webdriver.common.by import By
+
+    return wait.until(lambda d: d.find_elements(
+        By.CSS_SELECTOR, "[data-testid='stDeckGlJsonChart'] canvas#deckgl-overlay"))[0]
+
+
+def _wait_until_drawn(browser, wait, canvas, fraction: float, palette: int, name: str
+                      ) -> tuple[int, int, int]:
+    """Scroll to ``canvas`` and wait until more than ``fraction`` of it is coloured with at
+    least ``palette`` palette colours; the page and the canvas are saved as
+    ``tests/artifacts/<name>.png`` and ``<name>_canvas.png`` whatever happens. Returns the
+    last :func:`_coloured_pixels` count."""
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", canvas)
+    counts = {}
+
+    def drawn(_driver) -> bool:
+        counts["now"] = _coloured_pixels(canvas.screenshot_as_png)
+        coloured, total, colours = counts["now"]
+        return coloured > fraction * total and colours >= palette
+
+    try:
+        wait.until(drawn)
+    finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        browser.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+        (ARTIFACTS / f"{name}_canvas.png").write_bytes(canvas.screenshot_as_png)
+    return counts["now"]
+
+
 def test_map_page_draws_polygons(app_url, browser):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
@@ -131,30 +162,14 @@ def test_map_page_draws_polygons(app_url, browser):
     browser.get(f"{app_url}/lsoa-map?area=E06000001&release=iod2019&measure=imd"
                 "&value=decile")
     wait = WebDriverWait(browser, DRAW_TIMEOUT, poll_frequency=0.5)
-    canvas = wait.until(lambda d: d.find_elements(
-        By.CSS_SELECTOR, "[data-testid='stDeckGlJsonChart'] canvas#deckgl-overlay"))[0]
+    canvas = _deck_canvas(wait)
     nav = browser.find_element(By.CSS_SELECTOR, "[data-testid='stSidebarNav']").text
     assert "Where it stands" in nav and "Decile tracking" in nav, nav
     # dashboard.py starts the server with the old pages/-folder routing off, so the shared
     # link opens its page at once, with no "Page not found" note (streamlit#9992).
     assert not browser.find_elements(By.CSS_SELECTOR, "[role='dialog']"), \
         browser.find_element(By.CSS_SELECTOR, "[role='dialog']").text
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", canvas)
-
-    counts = {}
-
-    def drawn(_driver) -> bool:
-        counts["now"] = _coloured_pixels(canvas.screenshot_as_png)
-        coloured, total, colours = counts["now"]
-        return coloured > 0.05 * total and colours >= 3
-
-    try:
-        wait.until(drawn)
-    finally:
-        ARTIFACTS.mkdir(exist_ok=True)
-        browser.save_screenshot(str(ARTIFACTS / "map.png"))
-        (ARTIFACTS / "map_canvas.png").write_bytes(canvas.screenshot_as_png)
-    coloured, total, colours = counts["now"]
+    coloured, total, colours = _wait_until_drawn(browser, wait, canvas, 0.05, 3, "map")
     assert coloured > 0.05 * total, f"only {coloured} of {total} canvas pixels are coloured"
     assert colours >= 3, f"only {colours} palette colours drawn"
     # The area's outline (near-black), whose data deck.gl loads after the first frame
@@ -182,28 +197,13 @@ def test_the_england_map_draws_its_fill_from_the_apps_layer_route(mirror_db, tmp
     fetches them from the app's own route (inequality.app.served) and draws them."""
     import json
 
-    from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     for url in _serve(mirror_db, tmp_path):
         browser.get(f"{url}/lsoa-map?area=E92000001&release=iod2019&measure=imd"
                     "&value=decile")
         wait = WebDriverWait(browser, DRAW_TIMEOUT, poll_frequency=0.5)
-        canvas = wait.until(lambda d: d.find_elements(
-            By.CSS_SELECTOR, "[data-testid='stDeckGlJsonChart'] canvas#deckgl-overlay"))[0]
-        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", canvas)
-        counts = {}
-
-        def drawn(_driver) -> bool:
-            counts["now"] = _coloured_pixels(canvas.screenshot_as_png)
-            coloured, total, colours = counts["now"]
-            return coloured > 0.15 * total and colours >= 8
-
-        try:
-            wait.until(drawn)
-        finally:
-            ARTIFACTS.mkdir(exist_ok=True)
-            (ARTIFACTS / "map_england_canvas.png").write_bytes(canvas.screenshot_as_png)
+        _wait_until_drawn(browser, wait, _deck_canvas(wait), 0.15, 8, "map_england")
         fetched = browser.execute_script(
             "return performance.getEntriesByType('resource').map(e => e.name)"
             ".filter(n => n.includes('/api/layer/'))")
