@@ -50,15 +50,15 @@ _STATE = {"mounted": False}
 
 
 class Served:
-    """One published layer: its ``key`` (SHA-256 of the text, 24 hex digits), ``url``
-    (relative), and ``body`` (the text, gzip-compressed). Held by the deck that shows it."""
+    """One published layer: its ``key`` (SHA-256 of the UTF-8 text ``raw``, 24 hex digits),
+    ``url`` (relative), ``size`` and ``body`` (``raw`` gzip-compressed). Held by the deck
+    that shows it."""
 
     __slots__ = ("key", "url", "body", "size", "__weakref__")
 
-    def __init__(self, key: str, text: str):
+    def __init__(self, key: str, raw: bytes):
         self.key = key
         self.url = ROUTE.format(key=key)
-        raw = text.encode()
         self.size = len(raw)
         self.body = gzip.compress(raw, compresslevel=6, mtime=0)
 
@@ -73,11 +73,12 @@ def publish(text: str) -> Served | None:
     nothing holds it."""
     if not _STATE["mounted"] or len(text) < SERVE_ABOVE:
         return None
-    key = hashlib.sha256(text.encode()).hexdigest()[:24]
+    raw = text.encode()
+    key = hashlib.sha256(raw).hexdigest()[:24]
     with _LOCK:
         served = _LAYERS.get(key)
         if served is None:
-            served = _LAYERS[key] = Served(key, text)
+            served = _LAYERS[key] = Served(key, raw)
         return served
 
 
