@@ -735,6 +735,21 @@ def test_independent_derived_steps_run_at_once_and_dependents_wait(built):
     assert order.index("b saw 42") > order.index("a") and logged == dict.fromkeys("abc", True)
 
 
+def test_a_free_worker_starts_the_first_ready_step_in_priority_order(built):
+    # c is ready from the start and b only after a; with one worker b still comes before c,
+    # because the steps' order is their priority (a queue in readiness order gave a, c, b)
+    started: list[str] = []
+
+    def record(name):
+        return lambda _con, _log: started.append(name)
+
+    with duckdb.connect(str(built)) as con:
+        derive_module.run_steps(con, fixture_sources(), lambda _m: None, recompute=True,
+                                steps=_toy_steps(record("a"), record("b"), record("c")),
+                                workers=1)
+    assert started == ["a", "b", "c"]
+
+
 def test_a_failing_derived_step_fails_the_run_and_a_missing_one_is_named(built):
     def fail(_con, _log):
         raise derive_module.DeriveError("toy step c cannot be built from iod2019_lsoa11")

@@ -190,7 +190,24 @@ def _reads_areas(source: Source) -> bool:
     return source.kind in ("iod", "area_lookup", "lsoa_lookup", "lad_region", "ruc_lsoa")
 
 
-#: The derived steps, in the order they run.
+def _display_step(geography: str) -> DerivedStep:
+    """The coverage-simplified national map geometry of one boundary vintage (reads only
+    that vintage's boundary file)."""
+    return DerivedStep(
+        name=f"display_{geography}",
+        inputs=lambda s: s.kind == "boundary" and s.geography == geography,
+        tables=(f"boundary_display WHERE geography = '{geography}'",),
+        run=lambda con, log: derive_display(con, log, (geography,)),
+    )
+
+
+#: The derived steps. The list is also their priority: whenever a worker is free, the build
+#: starts the first step in this order whose ``uses`` and ``after`` are done, so the longest
+#: come first and the short ones fill in at the end (on the mirror, one core each:
+#: display_lsoa11 4.0 s, summaries 4.4 s, spatial_lsoa11 3.7 s, spatial_lsoa21 1.7 s,
+#: display_lsoa21 1.4 s, core 1.0 s; ``display_lsoa11`` needs nothing else, so it starts
+#: beside ``core``). A step that reads another step's tables names it in ``uses``, which
+#: must come earlier.
 DERIVED_STEPS: tuple[DerivedStep, ...] = (
     DerivedStep(
         name="core",
@@ -198,6 +215,7 @@ DERIVED_STEPS: tuple[DerivedStep, ...] = (
         tables=("lsoa_assignment", "lsoa", "lad_change", "measure"),
         run=derive_core,
     ),
+    _display_step("lsoa11"),
     DerivedStep(
         name="summaries",
         inputs=_reads_areas,
@@ -206,12 +224,7 @@ DERIVED_STEPS: tuple[DerivedStep, ...] = (
         uses=("core",),
     ),
     *(_spatial_step(g) for g in BOUNDARY_GEOGRAPHIES),
-    *(DerivedStep(
-        name=f"display_{g}",
-        inputs=lambda s, g=g: s.kind == "boundary" and s.geography == g,
-        tables=(f"boundary_display WHERE geography = '{g}'",),
-        run=lambda con, log, g=g: derive_display(con, log, (g,)),
-    ) for g in BOUNDARY_GEOGRAPHIES),
+    _display_step("lsoa21"),
 )
 
 
@@ -295,8 +308,9 @@ def run_steps(con: Con, catalogue, log: Log, *, previous: str | None = None,
     of the previous database, as for ``--only``). ``recompute`` runs every step.
 
     The steps to compute run ``workers`` (:data:`WORKERS`) at a time, each on its own
-    cursor of ``con``, a step as soon as the steps it ``uses`` or comes ``after`` are done;
-    they write disjoint tables or rows. The first error stops the build (the steps already
+    cursor of ``con``: whenever a worker is free, the first step in ``steps``' order whose
+    ``uses`` and ``after`` are done starts (the order is the priority); they write disjoint
+    tables or rows. The first error stops the build (the steps already
     running finish first). Returns ``(computed, reused)`` step names.
     """
     steps = DERIVED_STEPS if steps is None else steps
@@ -311,10 +325,13 @@ def run_steps(con: Con, catalogue, log: Log, *, previous: str | None = None,
     todo = [s for s in steps if s.name not in reused]
     done: set[str] = set(reused)
     computed: list[str] = []
-    with ThreadPoolExecutor(max_workers=workers or WORKERS) as pool:
+    workers = workers or WORKERS
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         running: dict = {}
         while todo or running:
             for step in [s for s in todo if done.issuperset((*s.uses, *s.after))]:
+                if len(running) == workers:
+                    break  # the rest wait for a free worker, in priority order
                 running[pool.submit(on_cursor, con, step.run, log)] = step
                 todo.remove(step)
             if not running:
