@@ -14,8 +14,8 @@ recomputes a step only when its key differs from the one the previous database r
   (``ATTACH ... (READ_ONLY)``, ``INSERT ... SELECT``) instead of recomputing them;
 * ``build --force`` recomputes every step.
 
-Adding a step is one entry in :data:`DERIVED_STEPS` (steps run in that order; a step that
-reads another step's tables names it in ``uses``). Bump a step's ``version`` when its code
+Adding a step is one entry in :data:`DERIVED_STEPS` (its order is the priority the steps
+start in; a step that reads another step's tables names it in ``uses``). Bump a step's ``version`` when its code
 changes what it writes, so that the next build recomputes it.
 """
 

@@ -450,7 +450,7 @@ def queen_weights(geometries, ids: Sequence[str], *, crs=None):
 
     Two LSOAs are neighbours when their boundaries share at least one vertex (queen
     contiguity, the criterion of ``libpysal.weights.Queen`` [libpysal]_), found by the
-    vectorised shared-vertex sort of :func:`queen_pairs`; the result equals
+    vectorised shared-vertex grouping of :func:`queen_pairs`; the result equals
     ``Queen.from_dataframe`` neighbour for neighbour (``tests/test_spatial_weights.py``
     checks it on the fixtures and on every LSOA of the full boundary sets). An LSOA
     with no contiguous neighbour (an "island", e.g. the Isles of Scilly) would otherwise get
