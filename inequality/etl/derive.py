@@ -15,8 +15,8 @@ recomputes a step only when its key differs from the one the previous database r
 * ``build --force`` recomputes every step.
 
 Adding a step is one entry in :data:`DERIVED_STEPS` (its order is the priority the steps
-start in; a step that reads another step's tables names it in ``uses``). Bump a step's ``version`` when its code
-changes what it writes, so that the next build recomputes it.
+start in; a step that reads another step's tables names it in ``uses``). Bump a step's
+``version`` when its code changes what it writes, so that the next build recomputes it.
 """
 
 from __future__ import annotations
@@ -310,8 +310,8 @@ def run_steps(con: Con, catalogue, log: Log, *, previous: str | None = None,
     The steps to compute run ``workers`` (:data:`WORKERS`) at a time, each on its own
     cursor of ``con``: whenever a worker is free, the first step in ``steps``' order whose
     ``uses`` and ``after`` are done starts (the order is the priority); they write disjoint
-    tables or rows. The first error stops the build (the steps already
-    running finish first). Returns ``(computed, reused)`` step names.
+    tables or rows. The first error stops the build (the steps already running finish
+    first). Returns ``(computed, reused)`` step names.
     """
     steps = DERIVED_STEPS if steps is None else steps
     keys = step_keys(checksums(con), catalogue, steps)
