@@ -548,7 +548,7 @@ def queen_pairs(geometries) -> tuple[np.ndarray, np.ndarray]:
     if len(xy) == 0:
         return none
     n = len(geoms)
-    xy += 0.0  # -0.0 becomes 0.0: one vertex, as == sees them
+    xy += 0.0  # -0.0 becomes 0.0, one vertex as == sees them (not left to the hash)
     vertex, _ = pd.factorize(xy.view(np.complex128).ravel())
     # group by vertex; owner ascends in get_coordinates' order, so it ascends in each group
     order = np.argsort(vertex, kind="stable")
