@@ -1,5 +1,7 @@
 """Time the mirror build in its five shapes against a plain read of the same raw files (the
-floor), median of N runs each, with each child's peak memory.
+floor), median of N runs each, with each child's peak memory and CPU time (user + system, all
+threads). The CPU time divided by the cores is the least wall time that work can take here,
+however well its parts overlap: it says how far better scheduling alone could go.
 
     .venv/bin/python benchmarks/bench_build.py [runs]
 
@@ -22,6 +24,7 @@ The --only runs start from a copy of the from-scratch database (the copy is not 
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import sys
@@ -62,6 +65,13 @@ for s in SOURCES:
     gpd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p, dtype=str)
 """
 
+#: Appended to every child: the CPU time of all its threads (user + system).
+CPU_PROBE = """
+import resource as _r
+_u = _r.getrusage(_r.RUSAGE_SELF)
+print("CPU", _u.ru_utime + _u.ru_stime)
+"""
+
 UNRELATED = "ruc2021_lad24"  # read by no derived step
 IOD = "iod2025_lsoa21"
 
@@ -87,6 +97,7 @@ def main(runs: int = 3) -> None:
     secs: dict[str, list[float]] = {c: [] for c in cases}
     peaks: dict[str, list[float]] = {c: [] for c in cases}
     summ: dict[str, list[float]] = {c: [] for c in cases}
+    cpu: dict[str, list[float]] = {c: [] for c in cases}
     steps: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         raw = f"{tmp}/raw"
@@ -97,9 +108,10 @@ def main(runs: int = 3) -> None:
                 fetch.fetch_source(source, Path(raw), Path(mirror))
 
         def child(case: str, code: str) -> None:
-            s, peak, out = run_child(code)
+            s, peak, out = run_child(code + CPU_PROBE)
             secs[case].append(s)
             peaks[case].append(peak)
+            cpu[case].append(float(out.split("\nCPU ", 1)[1].split()[0]))
             if "STEPS" in out:
                 steps[case] = out.split("STEPS", 1)[1].splitlines()[0].strip()
                 summ[case].append(float(out.split("SUMMARIES", 1)[1].split()[0]))
@@ -125,13 +137,18 @@ def main(runs: int = 3) -> None:
             base.unlink()
             reuse.unlink()
     floor = statistics.median(secs["plain read"])
-    print(f"{'':14} {'median s':>9} {'x floor':>8} {'peak RSS MiB':>13} "
-          f"{'summaries s':>12}   runs (s)")
+    cores = os.cpu_count() or 1
+    print(f"{'':14} {'median s':>9} {'x floor':>8} {'CPU s':>6} {'CPU/cores x floor':>18} "
+          f"{'peak RSS MiB':>13} {'summaries s':>12}   runs (s)")
     for case in cases:
-        med = statistics.median(secs[case])
+        med, work = statistics.median(secs[case]), statistics.median(cpu[case])
         sm = f"{statistics.median(summ[case]):12.1f}" if summ[case] else f"{'':12}"
-        print(f"{case:14} {med:9.1f} {med / floor:8.2f} {max(peaks[case]):13,.0f} "
+        print(f"{case:14} {med:9.1f} {med / floor:8.2f} {work:6.1f} "
+              f"{work / cores / floor:18.2f} {max(peaks[case]):13,.0f} "
               f"{sm}   {[round(x, 1) for x in secs[case]]}")
+    print(f"CPU s: user + system time of all the process's threads (median); CPU/cores: the "
+          f"least wall time that work can take on the {cores} core(s) here, however well it "
+          "overlaps, as a multiple of the floor")
     print("summaries s: of the median, the national summaries step (derive_summaries; 0 "
           "where it was reused)")
     print("peak RSS: the build process (the derived steps run in it, "
