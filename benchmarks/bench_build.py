@@ -25,6 +25,7 @@ The --only runs start from a copy of the from-scratch database (the copy is not 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import statistics
 import sys
@@ -111,7 +112,7 @@ def main(runs: int = 3) -> None:
             s, peak, out = run_child(code + CPU_PROBE)
             secs[case].append(s)
             peaks[case].append(peak)
-            cpu[case].append(float(out.split("\nCPU ", 1)[1].split()[0]))
+            cpu[case].append(float(re.search(r"^CPU ([0-9.]+)$", out, re.M).group(1)))
             if "STEPS" in out:
                 steps[case] = out.split("STEPS", 1)[1].splitlines()[0].strip()
                 summ[case].append(float(out.split("SUMMARIES", 1)[1].split()[0]))
