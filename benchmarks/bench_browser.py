@@ -203,8 +203,8 @@ def payloads(db: Path, todo: list[tuple]) -> tuple[dict[str, int], dict[str, tup
                 m = maps.choropleth(map_data(con, rel, AREAS[name], "imd", "decile"))
                 deck = maps.deck(m, publish=served.publish)
                 out[label] = len(deck.to_json())
-                if deck._keep:
-                    fetched[label] = (deck._keep[0].size, len(deck._keep[0].body))
+                for layer in deck.served:
+                    fetched[label] = (layer.size, len(layer.body))
             elif kind == "naive":
                 out[label] = len(naive_map.make_deck(AREAS[name], rel).to_json())
     return out, fetched

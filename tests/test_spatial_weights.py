@@ -86,7 +86,6 @@ def test_pairs_are_symmetric_unique_and_sorted():
     assert len(pairs) == 2 * (2 * 4 * 3 + 2 * 3 * 3)  # rook edges + both diagonals
 
 
-
 def test_negative_zero_is_the_same_vertex_as_zero():
     # on the Greenwich meridian a vertex may be written -0.0 on one side: == (and libpysal's
     # dictionary of vertex tuples) treats it as 0.0, so the two areas touch
@@ -96,6 +95,7 @@ def test_negative_zero_is_the_same_vertex_as_zero():
     i, j = queen_pairs([west, east, far])
     assert (i.tolist(), j.tolist()) == ([0, 1], [1, 0])
     assert_same_neighbours([west, east, far], ["w", "e", "f"])
+
 
 @pytest.mark.parametrize("geography", ["lsoa11", "lsoa21"])
 def test_fixture_boundaries_match_libpysal(fixture_db, geography):

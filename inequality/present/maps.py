@@ -644,6 +644,12 @@ class CompactDeck(pdk.Deck):
         self._keep = keep  # what serves the layers given by URL (see deck's ``publish``)
         self._json: str | None = None
 
+    @property
+    def served(self) -> tuple:
+        """What ``publish`` returned for the layers this deck gives by URL (none when they
+        are inline); the deck holds them so that the app's route keeps serving them."""
+        return self._keep
+
     def to_json(self) -> str:
         if self._json is None:
             text = json.dumps(self, sort_keys=True, default=_serialise, separators=(",", ":"))
